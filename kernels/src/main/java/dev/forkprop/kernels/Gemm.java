@@ -1,0 +1,67 @@
+package dev.forkprop.kernels;
+
+/**
+ * General matrix multiply on row-major {@code float[]} with offsets and leading dimensions:
+ * {@code C = alpha * op(A) * op(B) + beta * C}, where {@code op(X)} is {@code X} or {@code X^T}.
+ *
+ * <p>Shapes (all row-major): {@code op(A)} is {@code [m, k]}, {@code op(B)} is {@code [k, n]},
+ * {@code C} is {@code [m, n]} with {@code ldc >= n}. Stored {@code A} is {@code [m, k]} with
+ * {@code lda >= k} when not transposed, {@code [k, m]} with {@code lda >= m} when transposed;
+ * likewise stored {@code B} is {@code [k, n]} ({@code ldb >= n}) or {@code [n, k]} ({@code ldb >= k}).
+ * The three products of a dense layer are {@code Y = X*W} (NN), {@code dW = X^T*dY} (TN) and
+ * {@code dX = dY*W^T} (NT).
+ *
+ * <p>Contract for every implementation:
+ * <ul>
+ *   <li>{@code beta == 0} overwrites {@code C}: whatever {@code C} held (NaN included) is
+ *       not read.</li>
+ *   <li>{@code k == 0} scales {@code C} by {@code beta}; {@code m == 0} or {@code n == 0} is a
+ *       no-op.</li>
+ *   <li>{@code C} must not alias {@code A} or {@code B}; {@code A} and {@code B} may alias.</li>
+ *   <li>Single-threaded: a call runs on the calling thread and never spawns threads.</li>
+ *   <li>Allocates nothing: scratch space comes from the caller's {@link GemmWorkspace}, which
+ *       must be confined to one thread at a time (one workspace per worker).</li>
+ * </ul>
+ */
+public interface Gemm {
+
+    /** {@code C = alpha * op(A) * op(B) + beta * C}; see the interface contract. */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float alpha, float[] a, int aOff, int lda,
+              float[] b, int bOff, int ldb,
+              float beta, float[] c, int cOff, int ldc,
+              GemmWorkspace ws);
+
+    /** Short name used by flags, benchmarks and logs, e.g. {@code "vector"}. */
+    String name();
+
+    /** A workspace large enough for any call of this implementation; allocate once per thread. */
+    GemmWorkspace newWorkspace();
+
+    /** Checks the arguments shared by all implementations; throws IllegalArgumentException. */
+    static void checkArgs(boolean transA, boolean transB, int m, int n, int k,
+                          float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                          float[] c, int cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative size m=" + m + " n=" + n + " k=" + k);
+        }
+        if (m == 0 || n == 0) return;
+        int aRows = transA ? k : m, aCols = transA ? m : k;
+        int bRows = transB ? n : k, bCols = transB ? k : n;
+        checkMatrix("A", a, aOff, lda, aRows, aCols);
+        checkMatrix("B", b, bOff, ldb, bRows, bCols);
+        checkMatrix("C", c, cOff, ldc, m, n);
+    }
+
+    private static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
+        if (rows == 0 || cols == 0) return;
+        if (ld < cols) {
+            throw new IllegalArgumentException(name + ": leading dimension " + ld + " < columns " + cols);
+        }
+        long last = off + (long) (rows - 1) * ld + cols;
+        if (off < 0 || last > x.length) {
+            throw new IllegalArgumentException(name + ": [" + rows + "x" + cols + "] at offset " + off
+                    + " with ld " + ld + " needs " + last + " elements, array has " + x.length);
+        }
+    }
+}
