@@ -1,0 +1,348 @@
+package dev.forkprop.engine;
+
+import dev.forkprop.data.Dataset;
+import dev.forkprop.kernels.Gemm;
+import dev.forkprop.kernels.Vec;
+import dev.forkprop.loss.Loss;
+import dev.forkprop.model.Network;
+import dev.forkprop.model.Pass;
+import dev.forkprop.model.Workspace;
+import dev.forkprop.optim.GradClip;
+import dev.forkprop.optim.Optimizer;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The data-parallel step: T workers of a {@link ForkJoinPool} compute forward and backward over
+ * their shards into private gradient buffers, reduce-scatter the buffers, and apply the optimizer
+ * to the slice each owns. See {@code package-info.java} for the thread topology.
+ *
+ * <p>One step is three phases, each a {@code pool.invoke} of a root task that forks one task per
+ * worker and joins them all:
+ * <ol>
+ *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
+ *       dataset, runs forward, the loss and backward, overwriting gradient buffer s;</li>
+ *   <li><b>reduce</b>: worker w sums buffers 0..S-1, in that order, over its slice into buffer 0
+ *       and writes the sum of squares of each of its blocks;</li>
+ *   <li><b>update</b>: worker w applies the optimizer to its slice of the trainable region.</li>
+ * </ol>
+ * Between phases the calling thread (the coordinator) combines the per-shard losses and per-block
+ * norm partials in fixed order, decides whether the step is finite, and fixes the optimizer's
+ * scalars. No locks and no CAS on data: every array index has one writer per phase.
+ *
+ * <p>Thread contract: {@link #step} and {@link #evaluate} are called by one coordinator thread at
+ * a time. Allocation: everything is sized in the constructor and on each worker's first task;
+ * steps allocate nothing after that.
+ *
+ * <p>Memory consistency effects: actions of a worker task happen-before the return of the
+ * {@code pool.invoke} that ran it (ForkJoinTask.join), and actions of the coordinator before
+ * {@code pool.invoke} happen-before the tasks it runs (submission to the pool). Those two edges
+ * are the phase barriers: gradient buffers written in compute are visible in reduce, buffer 0 and
+ * the block partials written in reduce are visible to the coordinator and to update, and the
+ * optimizer scalars set by the coordinator are visible in update.
+ */
+public final class Engine implements AutoCloseable {
+    /** Padding, in doubles, between per-shard / per-worker slots (128 bytes: two cache lines). */
+    private static final int PAD = 16;
+
+    private final Network net;
+    private final Loss loss;
+    private final Optimizer opt;
+    private final GradClip clip;
+    private final ShardPlan plan;
+    private final ForkJoinPool pool;
+    private final Gemm gemm;
+    private final long seed;
+    private final int targetWidth;
+
+    public final float[] params;
+    public final float[] buffers;
+    /** grads[s]: shard s's private gradient buffer, same layout as params; grads[0] also receives the sum. */
+    private final float[][] grads;
+    private final double[] shardLoss;
+    private final int[] shardCorrect;
+    private final double[] blockSq;
+
+    private final Worker[] workers;
+    private final Phase compute, reduce, update, eval;
+
+    // Step inputs, written by the coordinator before invoking a phase (HB: pool submission).
+    private Dataset data;
+    private int[] order;
+    private int batchStart;
+    private long stepNo;
+    private int evalChunks, evalRows, evalSize;
+    /** Test hook: throw in worker {@link #faultWorker} at step {@link #faultStep} (0: never). */
+    private long faultStep;
+    private int faultWorker;
+
+    /** Result of the last step or evaluation, overwritten each time (no allocation). */
+    public final StepResult last = new StepResult();
+
+    public Engine(Network net, Loss loss, Optimizer opt, GradClip clip, Gemm gemm,
+                  int batch, int shards, int threads, long seed, int targetWidth) {
+        this.net = net;
+        this.loss = loss;
+        this.opt = opt;
+        this.clip = clip;
+        this.gemm = gemm;
+        this.seed = seed;
+        this.targetWidth = targetWidth;
+        int size = net.layout().size();
+        if (opt.paramCount() != size) {
+            throw new IllegalArgumentException("optimizer sized for " + opt.paramCount() + " parameters, layout has " + size);
+        }
+        this.plan = new ShardPlan(batch, shards, threads, size);
+        this.params = net.newParams();
+        this.buffers = net.newBuffers();
+        this.grads = new float[shards][];
+        this.shardLoss = new double[shards * PAD];
+        this.shardCorrect = new int[shards * PAD * 2];
+        this.blockSq = new double[plan.blocks()];
+        this.workers = new Worker[threads];
+        for (int w = 0; w < threads; w++) workers[w] = new Worker(w);
+        this.pool = new ForkJoinPool(threads, p -> {
+            var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+            t.setName("forkprop-worker-" + t.getPoolIndex());
+            return t;
+        }, null, false);
+        this.compute = new Phase(0);
+        this.reduce = new Phase(1);
+        this.update = new Phase(2);
+        this.eval = new Phase(3);
+    }
+
+    public ShardPlan plan() { return plan; }
+    public Network network() { return net; }
+
+    /** Makes the first {@code worker} task of step {@code step} throw (tests of failure handling). */
+    void injectFault(long step, int worker) {
+        this.faultStep = step;
+        this.faultWorker = worker;
+    }
+
+    /**
+     * One training step on samples {@code order[batchStart, batchStart + batch)} of {@code data}.
+     * Returns false when the loss or gradient was not finite: then the update is skipped and the
+     * parameters are untouched. A worker's exception is rethrown here (wrapped in
+     * {@link WorkerFailure}) after all tasks of the phase have ended; parameters are then those
+     * of the last completed step when the failure happened before the update phase.
+     */
+    public boolean step(Dataset data, int[] order, int batchStart, long step, float lr) {
+        this.data = data;
+        this.order = order;
+        this.batchStart = batchStart;
+        this.stepNo = step;
+        StepResult r = last;
+        long t0 = System.nanoTime();
+        run(compute);
+        long t1 = System.nanoTime();
+        double lossSum = 0;
+        int correct = 0;
+        for (int s = 0; s < plan.shards; s++) {
+            lossSum += shardLoss[s * PAD];
+            correct += shardCorrect[s * PAD];
+        }
+        run(reduce);
+        long t2 = System.nanoTime();
+        double sumSq = 0;
+        for (double b : blockSq) sumSq += b;
+        boolean finite = Double.isFinite(lossSum) && Double.isFinite(sumSq);
+        if (finite) {
+            opt.beginStep(step, lr, clip.gradScale(sumSq, 1f / plan.batch));
+            run(update);
+            net.commitStatistics(grads[0], plan.shards, buffers);
+        }
+        long t3 = System.nanoTime();
+        r.loss = lossSum / plan.batch;
+        r.correct = correct;
+        r.samples = plan.batch;
+        r.gradNorm = Math.sqrt(sumSq) / plan.batch;
+        r.computeNanos = t1 - t0;
+        r.reduceNanos = t2 - t1;
+        r.updateNanos = t3 - t2;
+        r.finite = finite;
+        return finite;
+    }
+
+    /** Loss (mean) and correct count over all of {@code data}, in eval mode; result in {@link #last}. */
+    public StepResult evaluate(Dataset data) {
+        this.data = data;
+        this.evalSize = data.size();
+        this.evalRows = plan.maxShardRows();
+        this.evalChunks = (evalSize + evalRows - 1) / evalRows;
+        run(eval);
+        double lossSum = 0;
+        long correct = 0;
+        for (int w = 0; w < plan.threads; w++) {
+            lossSum += workers[w].evalLoss;
+            correct += workers[w].evalCorrect;
+        }
+        last.loss = lossSum / Math.max(1, evalSize);
+        last.correct = (int) correct;
+        last.samples = evalSize;
+        return last;
+    }
+
+    private void run(Phase phase) {
+        phase.reinitialize();
+        try {
+            pool.invoke(phase);
+        } catch (RuntimeException | Error e) {
+            throw new WorkerFailure("worker failed in " + phase.name() + " phase at step " + stepNo + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A phase's root task: forks one task per worker and joins them (the phase barrier). */
+    private final class Phase extends RecursiveAction {
+        private final int kind;
+
+        Phase(int kind) {
+            this.kind = kind;
+        }
+
+        String name() {
+            return switch (kind) {
+                case 0 -> "compute";
+                case 1 -> "reduce";
+                case 2 -> "update";
+                default -> "eval";
+            };
+        }
+
+        @Override
+        protected void compute() {
+            for (Worker w : workers) {
+                w.kind = kind;
+                w.reinitialize();
+            }
+            // invokeAll forks all but the first, runs the first here and joins the rest; a join of
+            // a task nobody stole runs it in this thread, so this never waits on an idle queue.
+            ForkJoinTask.invokeAll(workers);
+        }
+    }
+
+    /** Worker w's task and its private state, created on first use by the thread running it. */
+    private final class Worker extends RecursiveAction {
+        final int id;
+        int kind;
+        Workspace ws;
+        Pass pass;
+        double evalLoss;
+        long evalCorrect;
+
+        Worker(int id) {
+            this.id = id;
+        }
+
+        @Override
+        protected void compute() {
+            switch (kind) {
+                case 0 -> computeShards();
+                case 1 -> reduceSlice();
+                case 2 -> updateSlice();
+                default -> evaluateChunks();
+            }
+        }
+
+        private void ensureState() {
+            if (ws == null) {
+                // Allocated by the first thread to run this worker, for locality.
+                ws = net.newWorkspace(plan.maxShardRows(), targetWidth);
+                pass = net.newPass(gemm);
+                pass.params = params;
+                pass.buffers = buffers;
+                pass.seed = seed;
+                for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) {
+                    grads[s] = net.newParams();
+                }
+            }
+        }
+
+        private void computeShards() {
+            ensureState();
+            if (stepNo == faultStep && id == faultWorker) {
+                throw new IllegalStateException("injected fault in worker " + id + " at step " + stepNo);
+            }
+            final Pass p = pass;
+            final Workspace w = ws;
+            final int in = net.in(), out = net.out();
+            p.train = true;
+            p.step = stepNo;
+            for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) {
+                final int rows = plan.rows(s), r0 = plan.rowStart(s);
+                load(w, r0, rows, in, out);
+                p.rowBase = r0;
+                net.forward(p, w, rows);
+                shardLoss[s * PAD] = loss.compute(w, rows, out, true);
+                shardCorrect[s * PAD] = Math.max(0, loss.correct(w, rows, out));
+                net.backward(p, w, rows, grads[s]);
+            }
+        }
+
+        private void load(Workspace w, int r0, int rows, int in, int out) {
+            final Dataset d = data;
+            final boolean cls = d.isClassification();
+            for (int r = 0; r < rows; r++) {
+                int sample = order[batchStart + r0 + r];
+                d.features(sample, w.input(), r * in);
+                if (cls) {
+                    w.labels[r] = d.label(sample);
+                } else {
+                    d.target(sample, w.targets, r * targetWidth);
+                }
+            }
+        }
+
+        private void reduceSlice() {
+            final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id), trainable = net.layout().trainable();
+            Vec.sumInto(grads, plan.shards, lo, hi, grads[0]);
+            for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
+                int to = Math.min(Math.min(hi, from + ShardPlan.BLOCK), trainable);
+                blockSq[b] = to > from ? Vec.sumOfSquares(grads[0], from, to) : 0;
+            }
+        }
+
+        private void updateSlice() {
+            final int lo = plan.sliceStart(id), hi = Math.min(plan.sliceEnd(id), net.layout().trainable());
+            if (hi > lo) opt.update(params, grads[0], lo, hi);
+        }
+
+        private void evaluateChunks() {
+            ensureState();
+            final Pass p = pass;
+            final Workspace w = ws;
+            final int in = net.in(), out = net.out();
+            p.train = false;
+            double lossSum = 0;
+            long ok = 0;
+            for (int c = id; c < evalChunks; c += plan.threads) {
+                final int r0 = c * evalRows, rows = Math.min(evalRows, evalSize - r0);
+                final Dataset d = data;
+                for (int r = 0; r < rows; r++) {
+                    d.features(r0 + r, w.input(), r * in);
+                    if (d.isClassification()) w.labels[r] = d.label(r0 + r);
+                    else d.target(r0 + r, w.targets, r * targetWidth);
+                }
+                p.rowBase = r0;
+                net.forward(p, w, rows);
+                lossSum += loss.compute(w, rows, out, false);
+                ok += Math.max(0, loss.correct(w, rows, out));
+            }
+            evalLoss = lossSum;
+            evalCorrect = ok;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.forkprop.engine;
+
+/**
+ * What one step (or one evaluation) measured. A single instance per engine, overwritten in place
+ * by the coordinator thread; copy what you keep.
+ */
+public final class StepResult {
+    /** Mean loss over the samples. */
+    public double loss;
+    /** Correctly classified samples (0 for regression). */
+    public int correct;
+    public int samples;
+    /** Norm of the mean gradient (before clipping). */
+    public double gradNorm;
+    public long computeNanos, reduceNanos, updateNanos;
+    /** False when loss or gradient was NaN or infinite and the update was skipped. */
+    public boolean finite;
+
+    public double accuracy() {
+        return samples == 0 ? 0 : (double) correct / samples;
+    }
+}
