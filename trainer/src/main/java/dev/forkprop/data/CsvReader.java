@@ -1,0 +1,354 @@
+package dev.forkprop.data;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Reads a comma-separated table with a header row into a {@link TableDataset}: one column is the
+ * label (classification: a non-negative integer class, {@code numClasses} = largest + 1) or the
+ * target (regression: a finite real), every other column is a numeric feature.
+ *
+ * <p>Format: UTF-8 (a leading BOM is skipped), {@code ,} between cells, cells trimmed, cells may
+ * be double-quoted ({@code ""} inside quotes is a quote; a quoted cell cannot span lines), blank
+ * lines are skipped. Numbers are decimal ({@code -1.5}, {@code 2e-3}); hex, {@code 1f}-style
+ * suffixes, NaN and infinities are rejected.
+ *
+ * <p>Each problem is one {@link BadDataException}:
+ * {@code <file>: line <n>: column '<name>' (<index>): <found>, expected <what>}, or for whole-row
+ * problems {@code <file>: line <n>: <found>, expected <what>}. Lines count from 1 (the header).
+ *
+ * <p>Not here: string class names, missing-value imputation, feature scaling. Immutable
+ * configuration; {@link #read} allocates the table and may be called from any thread.
+ */
+public final class CsvReader {
+
+    /** The largest class label accepted; the one-hot target is {@code MAX_LABEL + 1} wide at most. */
+    public static final int MAX_LABEL = 65535;
+
+    private final boolean classification;
+    // The label column: by name if labelName != null, else (or if no header has that name and
+    // hasIndex) by labelIndex, negative from the end. The default is index -1, the last column.
+    private final String labelName;
+    private final boolean hasIndex;
+    private final int labelIndex;
+
+    private CsvReader(boolean classification, String labelName, boolean hasIndex, int labelIndex) {
+        this.classification = classification;
+        this.labelName = labelName;
+        this.hasIndex = hasIndex;
+        this.labelIndex = labelIndex;
+    }
+
+    /** Integer class labels in the last column (change it with {@link #labelColumn}). */
+    public static CsvReader classification() {
+        return new CsvReader(true, null, true, -1);
+    }
+
+    /** A real-valued target in the last column (change it with {@link #labelColumn}). */
+    public static CsvReader regression() {
+        return new CsvReader(false, null, true, -1);
+    }
+
+    /** The label (or target) column by its header name. */
+    public CsvReader labelColumn(String name) {
+        return new CsvReader(classification, Objects.requireNonNull(name, "name"), false, 0);
+    }
+
+    /** The label (or target) column by 0-based index; negative counts from the end (-1 = last). */
+    public CsvReader labelColumn(int index) {
+        return new CsvReader(classification, null, true, index);
+    }
+
+    /**
+     * Parses a CLI value such as {@code --label species} or {@code --label 4}: a header with that
+     * name wins; otherwise an integer selects by index (negative from the end).
+     */
+    public CsvReader labelColumnSpec(String spec) {
+        Objects.requireNonNull(spec, "spec");
+        try {
+            return new CsvReader(classification, spec, true, Integer.parseInt(spec.strip()));
+        } catch (NumberFormatException e) {
+            return labelColumn(spec);
+        }
+    }
+
+    /** Reads {@code file}; the dataset is named after the file name (as given). */
+    public TableDataset read(Path file) {
+        String src = file.toString();
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new MissingDataException(src + ": no such file", e);
+        } catch (IOException | OutOfMemoryError e) {
+            throw new MissingDataException(src + ": cannot read (" + e + ")", e);
+        }
+        return read(src, new StringReader(decodeUtf8(src, bytes)));
+    }
+
+    /** Strict UTF-8 decoding; a bad byte is reported with its line and offset. */
+    private static String decodeUtf8(String src, byte[] bytes) {
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, bytes.length + 1L));
+        CoderResult r = dec.decode(in, out, true);
+        if (!r.isError()) {
+            r = dec.flush(out);
+        }
+        if (r.isError()) {
+            int at = in.position();
+            long line = 1;
+            for (int i = 0; i < at; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            throw BadDataException.atLine(src, line, String.format("byte 0x%02X at offset %d is not UTF-8,"
+                    + " expected a UTF-8 CSV file", bytes[at] & 0xFF, at));
+        }
+        return out.flip().toString();
+    }
+
+    /**
+     * Reads from {@code in} (not closed here); {@code source} names it in messages and becomes the
+     * dataset name. An I/O failure of {@code in} is a {@link MissingDataException}.
+     */
+    public TableDataset read(String source, Reader in) {
+        LineCounter lines = new LineCounter();
+        try {
+            return parse(source, in, lines);
+        } catch (CharacterCodingException e) {
+            throw new BadDataException(source + ": not valid text (" + e + "), expected a UTF-8 CSV file", e);
+        } catch (IOException e) {
+            throw new MissingDataException(source + ": read failed at line " + (lines.lineNo + 1) + " (" + e + ")", e);
+        }
+    }
+
+    private static final class LineCounter {
+        long lineNo;
+    }
+
+    private TableDataset parse(String source, Reader in, LineCounter counter) throws IOException {
+        BufferedReader br = in instanceof BufferedReader b ? b : new BufferedReader(in);
+        long lineNo = 0;
+        String line;
+        do {
+            line = br.readLine();
+            counter.lineNo = ++lineNo;
+            if (line != null && lineNo == 1 && line.startsWith("\uFEFF")) {
+                line = line.substring(1);
+            }
+        } while (line != null && line.isBlank());
+        if (line == null) {
+            throw BadDataException.atLine(source, lineNo, "empty file, expected a header row");
+        }
+        List<String> header = split(source, lineNo, line);
+        int cols = header.size();
+        int label = resolveLabel(source, lineNo, header);
+        if (cols < 2) {
+            throw BadDataException.atLine(source, lineNo, "1 column, expected a label column and at least one feature column");
+        }
+        int featureDim = cols - 1;
+        long headerLine = lineNo;
+
+        float[] x = new float[featureDim * 64];
+        float[] y = new float[64];
+        int rows = 0;
+        int maxLabel = -1;
+        while ((line = br.readLine()) != null) {
+            counter.lineNo = ++lineNo;
+            if (line.isBlank()) {
+                continue;
+            }
+            List<String> cells = split(source, lineNo, line);
+            if (cells.size() != cols) {
+                throw BadDataException.atLine(source, lineNo, cells.size() + " cells, expected " + cols
+                        + " (as in the header on line " + headerLine + ")");
+            }
+            if ((long) (rows + 1) * featureDim > IdxReader.MAX_PAYLOAD) {
+                throw BadDataException.atLine(source, lineNo, "more than " + rows + " rows, expected at most "
+                        + IdxReader.MAX_PAYLOAD / featureDim + " (one Java array)");
+            }
+            if (rows == y.length) {
+                int grown = (int) Math.min(IdxReader.MAX_PAYLOAD / featureDim, 2L * rows);
+                y = Arrays.copyOf(y, grown);
+                x = Arrays.copyOf(x, grown * featureDim);
+            }
+            int f = rows * featureDim;
+            for (int c = 0; c < cols; c++) {
+                String cell = cells.get(c);
+                if (c == label) {
+                    float v = number(source, lineNo, header, c, cell);
+                    if (classification) {
+                        if (v != Math.rint(v) || v < 0 || v > MAX_LABEL) {
+                            throw cellError(source, lineNo, header, c, "'" + cell + "'",
+                                    "a class label: an integer in 0.." + MAX_LABEL);
+                        }
+                        maxLabel = Math.max(maxLabel, (int) v);
+                    }
+                    y[rows] = v;
+                } else {
+                    x[f++] = number(source, lineNo, header, c, cell);
+                }
+            }
+            rows++;
+        }
+        if (rows == 0) {
+            throw BadDataException.atLine(source, lineNo + 1, "no data rows, expected at least one after the header");
+        }
+        x = Arrays.copyOf(x, rows * featureDim);
+        if (classification) {
+            int[] labels = new int[rows];
+            for (int i = 0; i < rows; i++) {
+                labels[i] = (int) y[i];
+            }
+            return TableDataset.classification(source, x, featureDim, labels, maxLabel + 1);
+        }
+        return TableDataset.regression(source, x, featureDim, Arrays.copyOf(y, rows), 1);
+    }
+
+    private int resolveLabel(String source, long lineNo, List<String> header) {
+        int cols = header.size();
+        if (labelName != null) {
+            int found = -1;
+            for (int c = 0; c < cols; c++) {
+                if (header.get(c).equals(labelName)) {
+                    if (found >= 0) {
+                        throw BadDataException.atLine(source, lineNo, "label column '" + labelName
+                                + "' appears twice (columns " + found + " and " + c + "), expected a unique name");
+                    }
+                    found = c;
+                }
+            }
+            if (found >= 0) {
+                return found;
+            }
+            if (!hasIndex) {
+                throw BadDataException.atLine(source, lineNo, "no column named '" + labelName + "' in header "
+                        + header + ", expected a column name or an index 0.." + (cols - 1));
+            }
+        }
+        int resolved = labelIndex < 0 ? cols + labelIndex : labelIndex;
+        if (resolved < 0 || resolved >= cols) {
+            throw BadDataException.atLine(source, lineNo, "no column " + labelIndex + " in header " + header
+                    + ", expected a column name or an index 0.." + (cols - 1) + " (negative from the end)");
+        }
+        return resolved;
+    }
+
+    /** A finite float, or a one-line error naming the cell. */
+    private static float number(String source, long lineNo, List<String> header, int col, String cell) {
+        if (cell.isEmpty()) {
+            throw cellError(source, lineNo, header, col, "empty cell", "a finite number");
+        }
+        String lower = cell.toLowerCase(java.util.Locale.ROOT);
+        String unsigned = lower.startsWith("+") || lower.startsWith("-") ? lower.substring(1) : lower;
+        if (unsigned.equals("nan")) {
+            throw cellError(source, lineNo, header, col, "NaN", "a finite number");
+        }
+        if (unsigned.equals("inf") || unsigned.equals("infinity")) {
+            throw cellError(source, lineNo, header, col, "infinite value '" + cell + "'", "a finite number");
+        }
+        if (!isDecimal(cell)) {
+            throw cellError(source, lineNo, header, col, "non-numeric cell '" + cell + "'", "a finite number");
+        }
+        float v = Float.parseFloat(cell);
+        if (!Float.isFinite(v)) {
+            throw cellError(source, lineNo, header, col, "'" + cell + "' overflows float", "a finite number");
+        }
+        return v;
+    }
+
+    /** {@code [+-]digits[.digits][(e|E)[+-]digits]} with at least one mantissa digit. */
+    private static boolean isDecimal(String s) {
+        int i = 0, n = s.length();
+        if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) i++;
+        int digits = 0;
+        while (i < n && Character.isDigit(s.charAt(i)) && s.charAt(i) < 128) { i++; digits++; }
+        if (i < n && s.charAt(i) == '.') {
+            i++;
+            while (i < n && Character.isDigit(s.charAt(i)) && s.charAt(i) < 128) { i++; digits++; }
+        }
+        if (digits == 0) return false;
+        if (i < n && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+            i++;
+            if (i < n && (s.charAt(i) == '+' || s.charAt(i) == '-')) i++;
+            int exp = 0;
+            while (i < n && Character.isDigit(s.charAt(i)) && s.charAt(i) < 128) { i++; exp++; }
+            if (exp == 0) return false;
+        }
+        return i == n;
+    }
+
+    private static BadDataException cellError(String source, long lineNo, List<String> header, int col,
+                                              String found, String expected) {
+        return BadDataException.atLine(source, lineNo, "column '" + header.get(col) + "' (" + col + "): "
+                + found + ", expected " + expected);
+    }
+
+    /** Splits one line into trimmed cells, honouring double quotes. */
+    private static List<String> split(String source, long lineNo, String line) {
+        List<String> cells = new ArrayList<>();
+        StringBuilder cell = new StringBuilder();
+        int i = 0, n = line.length();
+        while (true) {
+            // One cell: optional spaces, then either a quoted string or raw text up to the comma.
+            while (i < n && line.charAt(i) == ' ') i++;
+            if (i < n && line.charAt(i) == '"') {
+                i++;
+                boolean closed = false;
+                while (i < n) {
+                    char ch = line.charAt(i++);
+                    if (ch == '"') {
+                        if (i < n && line.charAt(i) == '"') {
+                            cell.append('"');
+                            i++;
+                        } else {
+                            closed = true;
+                            break;
+                        }
+                    } else {
+                        cell.append(ch);
+                    }
+                }
+                if (!closed) {
+                    throw BadDataException.atLine(source, lineNo, "unterminated quote in cell " + cells.size()
+                            + ", expected a closing '\"' on the same line");
+                }
+                while (i < n && line.charAt(i) == ' ') i++;
+                if (i < n && line.charAt(i) != ',') {
+                    throw BadDataException.atLine(source, lineNo, "text after the closing quote of cell "
+                            + cells.size() + ", expected ','");
+                }
+                cells.add(cell.toString().strip());
+            } else {
+                int start = i;
+                while (i < n && line.charAt(i) != ',') i++;
+                cells.add(line.substring(start, i).strip());
+            }
+            cell.setLength(0);
+            if (i >= n) {
+                return cells;
+            }
+            i++; // the comma
+        }
+    }
+}
