@@ -1,0 +1,130 @@
+package dev.forkprop.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forkprop.data.Dataset;
+import dev.forkprop.kernels.Gemms;
+import dev.forkprop.loss.Loss;
+import dev.forkprop.loss.SoftmaxCrossEntropy;
+import dev.forkprop.model.Init;
+import dev.forkprop.model.ModelSpec;
+import dev.forkprop.model.Network;
+import dev.forkprop.optim.GradClip;
+import dev.forkprop.optim.Hyper;
+import dev.forkprop.optim.Optimizers;
+import java.lang.management.ManagementFactory;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EngineTest {
+
+    static Engine engine(String spec, float dropout, String optimizer, int batch, int shards, int threads, long seed) {
+        Network net = ModelSpec.parse(spec, 784, "relu", dropout);
+        Loss loss = new SoftmaxCrossEntropy();
+        var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
+        Engine e = new Engine(net, loss, opt, new GradClip(0), Gemms.best(), batch, shards, threads, seed, 10);
+        net.init(e.params, e.buffers, Init.HE_NORMAL, seed);
+        return e;
+    }
+
+    static String sha256(float[] params) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        byte[] bytes = new byte[params.length * 4];
+        for (int i = 0; i < params.length; i++) {
+            int bits = Float.floatToRawIntBits(params[i]);
+            bytes[4 * i] = (byte) bits;
+            bytes[4 * i + 1] = (byte) (bits >>> 8);
+            bytes[4 * i + 2] = (byte) (bits >>> 16);
+            bytes[4 * i + 3] = (byte) (bits >>> 24);
+        }
+        return HexFormat.of().formatHex(md.digest(bytes));
+    }
+
+    static void run(Engine e, Dataset data, int[] order, int steps, int batch) {
+        for (int s = 1; s <= steps; s++) {
+            int start = ((s - 1) * batch) % (order.length - batch + 1);
+            assertTrue(e.step(data, order, start, s, 1e-3f));
+        }
+    }
+
+    /** Same seed, fixed shards: bitwise-identical parameters for 1, 2, 3 and 4 threads. */
+    @Test
+    void deterministicForAnyThreadCount() throws Exception {
+        Dataset data = TestData.mnistTrain();
+        int[] order = new int[data.size()];
+        Trainer.shuffle(order, 1);
+        String first = null;
+        for (int threads = 1; threads <= 4; threads++) {
+            try (Engine e = engine("784-256-256-10", 0.2f, "adam", 64, 4, threads, 7)) {
+                run(e, data, order, 200, 64);
+                String h = sha256(e.params);
+                if (first == null) first = h;
+                assertEquals(first, h, "parameters after 200 steps at " + threads + " threads");
+            }
+        }
+    }
+
+    /** An injected worker fault ends the step with its cause, fast, and leaves step k-1's parameters. */
+    @Test
+    void workerFaultAbortsWithCauseAndKeepsLastParameters() {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            Dataset data = TestData.mnistTrain();
+            int[] order = new int[data.size()];
+            Trainer.shuffle(order, 2);
+            try (Engine e = engine("784-64-10", 0f, "momentum", 32, 2, 2, 3)) {
+                e.injectFault(5, 1);
+                run(e, data, order, 4, 32);
+                float[] before = e.params.clone();
+                long t0 = System.nanoTime();
+                WorkerFailure f = assertThrows(WorkerFailure.class, () -> e.step(data, order, 4 * 32, 5, 1e-3f));
+                assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "failure reported within a second");
+                Throwable root = f;
+                while (root.getCause() != null) root = root.getCause();
+                assertTrue(root.getMessage().contains("injected fault in worker 1 at step 5"), root.toString());
+                assertArrayEquals(before, e.params, "parameters of step 4 intact");
+            }
+        });
+    }
+
+    /** Steady-state steps allocate nothing on the coordinator or any worker thread. */
+    @Test
+    void stepsAllocateNothing() {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Dataset data = TestData.mnistTrain();
+        int[] order = new int[data.size()];
+        Trainer.shuffle(order, 3);
+        try (Engine e = engine("784-128-10", 0.1f, "adam", 64, 2, 2, 5)) {
+            run(e, data, order, 300, 64); // warm-up: JIT, lazy workspaces
+            long[] ids = threadIds();
+            long before = sum(mx.getThreadAllocatedBytes(ids));
+            for (int s = 301; s <= 400; s++) e.step(data, order, (s * 64) % 50000, s, 1e-3f);
+            long after = sum(mx.getThreadAllocatedBytes(ids));
+            assertEquals(0, after - before, "bytes allocated by 100 steps across coordinator and workers");
+        }
+    }
+
+    private static long[] threadIds() {
+        List<Long> ids = new ArrayList<>();
+        ids.add(Thread.currentThread().threadId());
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("forkprop-worker-")) ids.add(t.threadId());
+        }
+        long[] a = new long[ids.size()];
+        for (int i = 0; i < a.length; i++) a[i] = ids.get(i);
+        return a;
+    }
+
+    private static long sum(long[] v) {
+        long s = 0;
+        for (long x : v) if (x > 0) s += x;
+        return s;
+    }
+}
