@@ -93,10 +93,15 @@ public final class CsvReader {
         String src = file.toString();
         byte[] bytes;
         try {
+            long size = Files.size(file);
+            if (size > IdxReader.MAX_PAYLOAD) {
+                throw new BadDataException(src + ": " + size + " bytes, expected at most " + IdxReader.MAX_PAYLOAD
+                        + " (CSV files are read into one array)");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new MissingDataException(src + ": no such file", e);
-        } catch (IOException | OutOfMemoryError e) {
+        } catch (IOException e) {
             throw new MissingDataException(src + ": cannot read (" + e + ")", e);
         }
         return read(src, new StringReader(decodeUtf8(src, bytes)));

@@ -28,11 +28,17 @@ final class TestData {
         String env = System.getenv(Datasets.ENV_MIRROR);
         // Surefire passes the literal "${env.FORKPROP_DATA_MIRROR}" when the variable is unset.
         if (env != null && !env.isBlank() && !env.contains("${")) {
-            Path p = Path.of(env).toAbsolutePath();
-            if (Files.isDirectory(p.resolve("mnist"))) {
-                return p;
+            Path p = Path.of(env);
+            // A relative value (CI may say ../shared/data) is relative to the repository root, while
+            // surefire runs in the module directory: try it against each ancestor directory.
+            for (Path base = Path.of("").toAbsolutePath(); base != null; base = p.isAbsolute() ? null : base.getParent()) {
+                Path candidate = base.resolve(p).normalize();
+                if (Files.isDirectory(candidate.resolve("mnist"))) {
+                    return candidate;
+                }
             }
-            fail(Datasets.ENV_MIRROR + "=" + env + " has no mnist/ directory (resolved to " + p + ")");
+            return fail(Datasets.ENV_MIRROR + "=" + env + " has no mnist/ directory (looked from "
+                    + Path.of("").toAbsolutePath() + " and its parents)");
         }
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
             Path candidate = d.resolve("shared").resolve("data");
@@ -56,10 +62,15 @@ final class TestData {
 
     /** An IDX image file of {@code count} images {@code rows x cols}; pixel i of image s = (s * 31 + i) & 0xFF. */
     static byte[] images(int count, int rows, int cols) {
+        return images(count, rows, cols, 0);
+    }
+
+    /** As {@link #images(int, int, int)} with every pixel shifted by {@code salt}. */
+    static byte[] images(int count, int rows, int cols, int salt) {
         byte[] px = new byte[count * rows * cols];
         for (int s = 0; s < count; s++) {
             for (int i = 0; i < rows * cols; i++) {
-                px[s * rows * cols + i] = (byte) (s * 31 + i);
+                px[s * rows * cols + i] = (byte) (s * 31 + i + salt);
             }
         }
         return idx(IdxReader.IMAGES_MAGIC, new int[] {count, rows, cols}, px);
