@@ -91,6 +91,15 @@ public final class BenchEnvironment {
         }
     }
 
+    /** The 1-minute load average, or NaN where /proc/loadavg is missing. */
+    public static double loadAverage1() {
+        try {
+            return Double.parseDouble(loadAverage().split(" ")[0]);
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
     /** Isolates the jdk.incubator.vector reference so a missing module is a LinkageError here. */
     private static final class VectorSpecies {
         static String describe() {

@@ -27,12 +27,19 @@ public record GemmShape(boolean transA, boolean transB, int m, int k, int n) {
             new GemmShape(true, false, 784, 256, 1024),
             new GemmShape(false, true, 256, 1024, 784));
 
+    /** Largest matrix the benchmark can hold in one float[]. */
+    static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
     private static final Pattern TEXT =
             Pattern.compile("(?:([NT])([NT]):)?(\\d+)x(\\d+)x(\\d+)", Pattern.CASE_INSENSITIVE);
 
     public GemmShape {
         if (m <= 0 || k <= 0 || n <= 0) {
             throw new IllegalArgumentException("sizes must be positive: m=" + m + " k=" + k + " n=" + n);
+        }
+        if ((long) m * k > MAX_ELEMENTS || (long) k * n > MAX_ELEMENTS || (long) m * n > MAX_ELEMENTS) {
+            throw new IllegalArgumentException("shape " + m + "x" + k + "x" + n + " has a matrix over "
+                    + MAX_ELEMENTS + " elements (one float[] each)");
         }
     }
 

@@ -47,7 +47,7 @@ public final class KernelReport {
 
     public static String tableHeader() {
         return String.format(Locale.ROOT, "%-3s %5s %5s %5s  %-10s %11s %8s %7s %10s",
-                "op", "M", "K", "N", "impl", "median ms", "GFLOPS", "spread", "/openblas");
+                "op", "M", "K", "N", "impl", "median us", "GFLOPS", "spread", "/openblas");
     }
 
     /** One table line; rows without a number carry their reason instead. */
@@ -57,8 +57,8 @@ public final class KernelReport {
         if (!r.ok()) {
             return head + " " + r.status() + ": " + r.note();
         }
-        return head + String.format(Locale.ROOT, " %11.3f %8.2f %6.1f%% %10s",
-                r.medianUs() / 1e3, r.gflops(), 100 * r.spread(),
+        return head + String.format(Locale.ROOT, " %11.1f %8.2f %6.1f%% %10s",
+                r.medianUs(), r.gflops(), 100 * r.spread(),
                 Double.isNaN(r.ratioToOpenblas()) ? "-" : String.format(Locale.ROOT, "%.2f", r.ratioToOpenblas()));
     }
 

@@ -159,6 +159,11 @@ final class KernelsCommand implements Callable<Integer> {
         out.print(report.table());
         out.println();
         out.printf(Locale.ROOT, "# %d runs in %.0f s; load average now %s%n", done, seconds, BenchEnvironment.loadAverage());
+        double load = BenchEnvironment.loadAverage1();
+        if (load > cores) {
+            out.printf(Locale.ROOT, "# warning: load average %.1f on %d cores: other processes competed with the benchmark;"
+                    + " treat rows with a large spread as noise and rerun on a quiet machine%n", load, cores);
+        }
         if (json != null) {
             report.writeJson(json);
             out.println("# wrote " + json);

@@ -22,7 +22,7 @@ import java.util.List;
  *
  * <p>Loading calls {@code openblas_set_num_threads(1)}: our kernels are single-threaded and are
  * compared with single-threaded OpenBLAS. The library is found by name or path (first that opens):
- * {@link #CANDIDATES}. Assumes the LP64 interface (32-bit {@code blasint}), which is what Debian's
+ * {@link #CANDIDATES}, or only the one named by the system property {@code forkprop.openblas}. Assumes the LP64 interface (32-bit {@code blasint}), which is what Debian's
  * {@code libopenblas0-*} packages ship; the ILP64 build is named {@code libopenblas64*} and is not
  * tried.
  *
@@ -90,7 +90,8 @@ public final class OpenBlasSgemm {
         if (loaded != null) return loaded;
         if (failure != null) throw new IllegalStateException(failure);
         List<String> tried = new ArrayList<>();
-        for (String candidate : CANDIDATES) {
+        String forced = System.getProperty("forkprop.openblas");
+        for (String candidate : forced == null || forced.isBlank() ? CANDIDATES : List.of(forced)) {
             SymbolLookup lookup;
             try {
                 lookup = candidate.startsWith("/")

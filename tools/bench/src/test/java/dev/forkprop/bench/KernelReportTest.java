@@ -66,7 +66,7 @@ class KernelReportTest {
         String[] lines = table.split("\n");
         assertEquals(KernelReport.tableHeader(), lines[0]);
         assertEquals(4, lines.length);
-        assertTrue(lines[1].matches("TN\\s+784\\s+256\\s+1024\\s+vector\\s+0\\.250\\s+1644\\.17\\s+120\\.0%\\s+0\\.52"), lines[1]);
+        assertTrue(lines[1].matches("TN\\s+784\\s+256\\s+1024\\s+vector\\s+250\\.0\\s+1644\\.17\\s+120\\.0%\\s+0\\.52"), lines[1]);
         assertTrue(lines[2].contains("scalar") && lines[2].contains("unavailable: unknown GEMM implementation"), lines[2]);
     }
 }
