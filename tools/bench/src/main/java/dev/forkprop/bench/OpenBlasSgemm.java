@@ -30,6 +30,8 @@ import java.util.List;
  * call runs on the caller. Memory consistency effects: the downcall returns after OpenBLAS has
  * written C, so reads of C that follow the call in the same thread see the product.
  */
+// Restricted FFM methods are the point of this class (the JVM runs with --enable-native-access).
+@SuppressWarnings("restricted")
 public final class OpenBlasSgemm {
 
     /** Tried in order: Debian/Ubuntu multiarch path, then whatever the dynamic linker finds. */
