@@ -64,8 +64,9 @@ Commands:
   train [flags]        train a network (default: an MLP on MNIST); ./run.sh train --help
   eval [flags]         evaluate a checkpoint on a dataset
   export [flags]       export a checkpoint's weights as PyTorch-loadable safetensors
-  bench kernels [--json FILE]
-                       GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it
+  bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
+                       GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it;
+                       see ./run.sh bench kernels --help
   stress               run every jcstress test in full mode
   test                 build and run the whole test suite (what CI runs)
   build                build the jars without running tests
