@@ -37,23 +37,50 @@ public final class VectorGemm implements Gemm {
      * MR x NR tile; the tile goes through a scratch [MR][NR] in L1, and only its valid part is stored.
      *
      * Register budget with 512-bit vectors (32 zmm): MR x 2 accumulators + 2 B vectors + 1
-     * broadcast. See the constants for the measurements that chose them.
+     * broadcast. See the constants for the measurements that chose them. With 256-bit vectors
+     * (AVX2, 16 ymm) the same 12x2 kernel would spill; Gemms still prefers it over the scalar
+     * kernel there, but it is tuned for AVX-512 only.
+     *
+     * Nothing here allocates once C2 has compiled the kernel: FloatVector values never leave
+     * kernel() and storeTile(), so escape analysis removes them. Before that (interpreter, C1)
+     * every vector op allocates; GemmContractTest.noAllocationAfterWarmup checks the compiled
+     * state.
      */
 
     /** The vector shape: preferred species (512-bit, 16 floats, on AVX-512). */
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Floats per vector. */
     static final int L = S.length();
-    /** Micro-kernel rows (broadcasts of A per k step). TUNED: see class notes. */
+    /*
+     * Block sizes. Measured on the 2-core AMD EPYC Zen 5 dev box (AVX-512, L1d 48 KiB, L2 1 MiB per
+     * core), JDK 25.0.3, one thread pinned with taskset, GFLOPS = 2*m*n*k / time, medians of 11-31
+     * interleaved rounds. The box is shared, so runs differ by +-10% and some windows run at half
+     * speed; differences below that are called "within noise".
+     *
+     * MR = 12, NR = 32: 24 zmm accumulators + 2 B vectors + 1 broadcast = 27 of 32 registers.
+     *   MR 6 / 8 / 12 / 14 (KC 384, MC 192) were within noise of each other: NN 1024^3 181 / 180 /
+     *   180 / 178, TN (784,256,1024) 183 / 193 / 190 / 197. 12 leaves register headroom and loads
+     *   14 values per 24 FMAs.
+     * KC = 256: the B micro-panel, KC x NR floats = 32 KiB, stays in L1d across the ir loop.
+     *   KC 256 / 384 / 512, two runs each, medians: NN (256,1024,1024) 198,198 / 146,167 /
+     *   71,173; NN 1024^3 195,199 / 192,178 / 185,193; NT (256,1024,784) 182,181 / 173,177 /
+     *   171,170. 384 and 512 overflow L1 with the B micro-panel and lose on NT.
+     * MC = 192: the packed A block, MC x KC floats = 192 KiB, stays in L2. MC 96 / 192 / 384 were
+     *   within noise (NN 1024^3 at KC 384: 176 / 176 / 176).
+     * NC = 1024: the packed B panel, KC x NC floats = 1 MiB (L2/L3). NC 1024 vs 4096 within noise
+     *   (TN 190 vs 191, NN 1024^3 180 vs 179); 1024 keeps the workspace at 1.2 MiB per thread.
+     */
+
+    /** Micro-kernel rows: broadcasts of A per k step (see the block-size notes above). */
     static final int MR = 12;
     /** Micro-kernel columns: two vectors of B per k step. */
     static final int NR = 2 * L;
-    /** Reduction depth of a packed block. TUNED. */
+    /** Reduction depth of a packed block. */
     static final int KC = 256;
-    /** Rows of op(A) per packed block (a multiple of MR). TUNED. */
+    /** Rows of op(A) per packed block (a multiple of MR). */
     static final int MC = 192;
-    /** Columns of op(B) per packed block (a multiple of NR). TUNED. */
-    static final int NC = 4096;
+    /** Columns of op(B) per packed block (a multiple of NR). */
+    static final int NC = 1024;
 
     /** Floats of packA: one MC x KC block plus the MR x NR accumulator tile at its end. */
     static final int PACK_A_SIZE = MC * KC + MR * NR;
@@ -142,11 +169,13 @@ public final class VectorGemm implements Gemm {
                 }
             } else {
                 // B stored [n, k]: op(B)[p, j] = B[j, p], so column j of the panel is row j of B.
-                for (int j = 0; j < cols; j++) {
+                int j = 0;
+                for (; j < cols; j++) {
                     final int src = bOff + (jc + jr + j) * ldb + pc;
                     for (int p = 0; p < kc; p++) pb[base + p * NR + j] = b[src + p];
                 }
-                for (int j = cols; j < NR; j++) {
+                // Padding columns [cols, NR) are zero.
+                for (; j < NR; j++) {
                     for (int p = 0; p < kc; p++) pb[base + p * NR + j] = 0f;
                 }
             }
