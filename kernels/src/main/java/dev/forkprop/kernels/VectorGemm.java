@@ -9,9 +9,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Any thread may call it with its own {@link GemmWorkspace} (from {@link #newWorkspace()} or
  * any workspace at least as large); a call runs on the calling thread and allocates nothing: the
- * packed panels and the edge tile live in the workspace, and every {@code FloatVector} is a local
- * of a single method, so C2 scalar-replaces it. Memory consistency effects: none beyond those of
- * plain array writes; the caller publishes {@code C}.
+ * packed panels and the accumulator tile live in the workspace, and every {@code FloatVector} is
+ * a local of a single method, so C2 scalar-replaces it. Memory consistency effects: none beyond
+ * those of plain array writes; the caller publishes {@code C}.
  *
  * <p>This file is the single-threaded kernel only. It is not a BLAS: no threading, no
  * complex/double variants, no small-matrix fast path (tiny shapes are still correct, just not
