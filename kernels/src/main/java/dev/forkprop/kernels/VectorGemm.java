@@ -1,0 +1,316 @@
+package dev.forkprop.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * GEMM on the Vector API: {@code C = alpha * op(A) * op(B) + beta * C} (contract in {@link Gemm}),
+ * blocked GotoBLAS/BLIS style around a register-blocked {@code MR x NR} FMA micro-kernel.
+ *
+ * <p>Any thread may call it with its own {@link GemmWorkspace} (from {@link #newWorkspace()} or
+ * any workspace at least as large); a call runs on the calling thread and allocates nothing: the
+ * packed panels and the accumulator tile live in the workspace, and every {@code FloatVector} is
+ * a local of a single method, so C2 scalar-replaces it. Memory consistency effects: none beyond
+ * those of plain array writes; the caller publishes {@code C}.
+ *
+ * <p>This file is the single-threaded kernel only. It is not a BLAS: no threading, no
+ * complex/double variants, no small-matrix fast path (tiny shapes are still correct, just not
+ * fast: everything goes through packing).
+ */
+public final class VectorGemm implements Gemm {
+
+    /*
+     * Design notes.
+     *
+     * Loop order (BLIS):                               lives in
+     *   for jc in n step NC          B panel  [KC x NC]  L3 / L2   (packB)
+     *     for pc in k step KC        (beta applied only on the first pc; later blocks add)
+     *       pack op(B)[pc:pc+kc, jc:jc+nc] -> packB as NR-wide micro-panels [kc][NR]
+     *       for ic in m step MC      A block  [MC x KC]  L2        (packA)
+     *         pack op(A)[ic:ic+mc, pc:pc+kc] -> packA as MR-tall micro-panels [kc][MR]
+     *         for jr in nc step NR   B micro-panel [KC x NR] stays in L1 across the ir loop
+     *           for ir in mc step MR micro-kernel: C[MR x NR] += Ap * Bp
+     *
+     * Packing absorbs the transposes: the micro-kernel only ever sees op(A) and op(B), so the four
+     * combinations NN/NT/TN/TT differ only in the two pack loops. Packing zero-pads the last
+     * micro-panel of each block up to MR rows / NR columns, so the micro-kernel always runs a full
+     * MR x NR tile; the tile goes through a scratch [MR][NR] in L1, and only its valid part is stored.
+     *
+     * Register budget with 512-bit vectors (32 zmm): MR x 2 accumulators + 2 B vectors + 1
+     * broadcast. See the constants for the measurements that chose them. With 256-bit vectors
+     * (AVX2, 16 ymm) the same 12x2 kernel would spill; Gemms still prefers it over the scalar
+     * kernel there, but it is tuned for AVX-512 only.
+     *
+     * Nothing here allocates once C2 has compiled the kernel: FloatVector values never leave
+     * kernel() and storeTile(), so escape analysis removes them. Before that (interpreter, C1)
+     * every vector op allocates; GemmContractTest.noAllocationAfterWarmup checks the compiled
+     * state.
+     */
+
+    /** The vector shape: preferred species (512-bit, 16 floats, on AVX-512). */
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Floats per vector. */
+    static final int L = S.length();
+    /*
+     * Block sizes. Measured on the 2-core AMD EPYC Zen 5 dev box (AVX-512, L1d 48 KiB, L2 1 MiB per
+     * core), JDK 25.0.3, one thread pinned with taskset, GFLOPS = 2*m*n*k / time, medians of 11-31
+     * interleaved rounds. The box is shared, so runs differ by +-10% and some windows run at half
+     * speed; differences below that are called "within noise".
+     *
+     * MR = 12, NR = 32: 24 zmm accumulators + 2 B vectors + 1 broadcast = 27 of 32 registers.
+     *   MR 6 / 8 / 12 / 14 (KC 384, MC 192) were within noise of each other: NN 1024^3 181 / 180 /
+     *   180 / 178, TN (784,256,1024) 183 / 193 / 190 / 197. 12 leaves register headroom and loads
+     *   14 values per 24 FMAs.
+     * KC = 256: the B micro-panel, KC x NR floats = 32 KiB, stays in L1d across the ir loop.
+     *   KC 256 / 384 / 512, two runs each, medians: NN (256,1024,1024) 198,198 / 146,167 /
+     *   71,173; NN 1024^3 195,199 / 192,178 / 185,193; NT (256,1024,784) 182,181 / 173,177 /
+     *   171,170. 384 and 512 overflow L1 with the B micro-panel and lose on NT.
+     * MC = 192: the packed A block, MC x KC floats = 192 KiB, stays in L2. MC 96 / 192 / 384 were
+     *   within noise (NN 1024^3 at KC 384: 176 / 176 / 176).
+     * NC = 1024: the packed B panel, KC x NC floats = 1 MiB (L2/L3). NC 1024 vs 4096 within noise
+     *   (TN 190 vs 191, NN 1024^3 180 vs 179); 1024 keeps the workspace at 1.2 MiB per thread.
+     */
+
+    /** Micro-kernel rows: broadcasts of A per k step (see the block-size notes above). */
+    static final int MR = 12;
+    /** Micro-kernel columns: two vectors of B per k step. */
+    static final int NR = 2 * L;
+    /** Reduction depth of a packed block. */
+    static final int KC = 256;
+    /** Rows of op(A) per packed block (a multiple of MR). */
+    static final int MC = 192;
+    /** Columns of op(B) per packed block (a multiple of NR). */
+    static final int NC = 1024;
+
+    /** Floats of packA: one MC x KC block plus the MR x NR accumulator tile at its end. */
+    static final int PACK_A_SIZE = MC * KC + MR * NR;
+    /** Floats of packB: one KC x NC panel. */
+    static final int PACK_B_SIZE = KC * NC;
+
+    public static final VectorGemm INSTANCE = new VectorGemm();
+
+    private VectorGemm() {}
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public GemmWorkspace newWorkspace() {
+        return new GemmWorkspace(PACK_A_SIZE, PACK_B_SIZE);
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, float[] a, int aOff, int lda,
+                     float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc,
+                     GemmWorkspace ws) {
+        Gemm.checkArgs(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            scaleC(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        final float[] pa = ws.packA;   // [MC/MR][kc][MR] micro-panels, then the [MR][NR] accumulator tile
+        final float[] pb = ws.packB;   // [NC/NR][kc][NR] micro-panels
+        final int kcMax = Math.min(k, KC);
+        // Needed sizes for this call: MR/NR padding of the largest block actually used.
+        long needA = (long) roundUp(Math.min(m, MC), MR) * kcMax + MR * NR;
+        long needB = (long) roundUp(Math.min(n, NC), NR) * kcMax;
+        if (pa.length < needA || pb.length < needB) {
+            throw new IllegalArgumentException("workspace too small for vector GEMM: packA "
+                    + pa.length + " < " + needA + " or packB " + pb.length + " < " + needB
+                    + "; use VectorGemm.newWorkspace()");
+        }
+        final int tileOff = pa.length - MR * NR;
+        for (int jc = 0; jc < n; jc += NC) {
+            final int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                final int kc = Math.min(KC, k - pc);
+                // Only the first block of the reduction sees the caller's beta; the rest accumulate.
+                final float betaBlock = pc == 0 ? beta : 1f;
+                packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb);
+                for (int ic = 0; ic < m; ic += MC) {
+                    final int mc = Math.min(MC, m - ic);
+                    packA(transA, a, aOff, lda, ic, mc, pc, kc, pa);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        final int cols = Math.min(NR, nc - jr);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            final int rows = Math.min(MR, mc - ir);
+                            // Micro-panel ir/MR of packA starts at (ir/MR)*MR*kc = ir*kc; same for B.
+                            kernel(kc, pa, ir * kc, pb, jr * kc,
+                                    c, cOff + (ic + ir) * ldc + jc + jr, ldc, alpha, betaBlock,
+                                    rows, cols, pa, tileOff);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs {@code op(B)[pc:pc+kc, jc:jc+nc]} into {@code pb} as NR-wide micro-panels: element
+     * {@code (p, j)} goes to {@code (j/NR)*NR*kc + p*NR + j%NR}; columns past {@code nc} are zero.
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
+                      float[] pb) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            final int cols = Math.min(NR, nc - jr);
+            final int base = jr * kc;
+            if (!transB) {
+                // B stored [k, n]: row p of the panel is contiguous in B.
+                int src = bOff + pc * ldb + jc + jr;
+                int dst = base;
+                for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
+                    System.arraycopy(b, src, pb, dst, cols);
+                    for (int j = cols; j < NR; j++) pb[dst + j] = 0f;
+                }
+            } else {
+                // B stored [n, k]: op(B)[p, j] = B[j, p], so column j of the panel is row j of B.
+                int j = 0;
+                for (; j < cols; j++) {
+                    final int src = bOff + (jc + jr + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) pb[base + p * NR + j] = b[src + p];
+                }
+                // Padding columns [cols, NR) are zero.
+                for (; j < NR; j++) {
+                    for (int p = 0; p < kc; p++) pb[base + p * NR + j] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs {@code op(A)[ic:ic+mc, pc:pc+kc]} into {@code pa} as MR-tall micro-panels: element
+     * {@code (i, p)} goes to {@code (i/MR)*MR*kc + p*MR + i%MR}; rows past {@code mc} are zero.
+     */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int ic, int mc, int pc, int kc,
+                      float[] pa) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            final int rows = Math.min(MR, mc - ir);
+            final int base = ir * kc;
+            if (transA) {
+                // A stored [k, m]: op(A)[i, p] = A[p, i], so step p of the panel is contiguous in A.
+                int src = aOff + pc * lda + ic + ir;
+                int dst = base;
+                for (int p = 0; p < kc; p++, src += lda, dst += MR) {
+                    System.arraycopy(a, src, pa, dst, rows);
+                    for (int i = rows; i < MR; i++) pa[dst + i] = 0f;
+                }
+            } else {
+                // A stored [m, k]: row i of op(A) is contiguous; it lands with stride MR.
+                for (int i = 0; i < rows; i++) {
+                    final int src = aOff + (ic + ir + i) * lda + pc;
+                    for (int p = 0; p < kc; p++) pa[base + p * MR + i] = a[src + p];
+                }
+                for (int i = rows; i < MR; i++) {
+                    for (int p = 0; p < kc; p++) pa[base + p * MR + i] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * The 12x(2*L) micro-kernel: {@code C[0:rows, 0:cols] = alpha * Ap * Bp + beta * C} for one
+     * packed A micro-panel {@code Ap: [kc][MR]} at {@code ao} and one packed B micro-panel
+     * {@code Bp: [kc][NR]} at {@code bo}. The 24 accumulators live in locals so that C2 keeps
+     * them in zmm registers (24 + 2 for B + 1 broadcast <= 32). The accumulators go to
+     * {@code tile} ({@code [MR][NR]} at {@code to}, L1-resident) and {@link #storeTile} applies
+     * alpha and beta: keeping this method small is what lets C1 compile it (tier 3 profiling, then
+     * C2); with the stores inlined here C1 ran out of virtual registers and the method stayed
+     * interpreted-speed at tier 2, boxing every vector. The extra 2*MR stores and loads per tile
+     * are under 1% of the {@code 2*MR*kc} FMAs.
+     */
+    static void kernel(int kc, float[] pa, int ao, float[] pb, int bo,
+                       float[] c, int co, int ldc, float alpha, float beta,
+                       int rows, int cols, float[] tile, int to) {
+        final VectorSpecies<Float> s = S;
+        FloatVector c0_0 = FloatVector.zero(s), c0_1 = FloatVector.zero(s);
+        FloatVector c1_0 = FloatVector.zero(s), c1_1 = FloatVector.zero(s);
+        FloatVector c2_0 = FloatVector.zero(s), c2_1 = FloatVector.zero(s);
+        FloatVector c3_0 = FloatVector.zero(s), c3_1 = FloatVector.zero(s);
+        FloatVector c4_0 = FloatVector.zero(s), c4_1 = FloatVector.zero(s);
+        FloatVector c5_0 = FloatVector.zero(s), c5_1 = FloatVector.zero(s);
+        FloatVector c6_0 = FloatVector.zero(s), c6_1 = FloatVector.zero(s);
+        FloatVector c7_0 = FloatVector.zero(s), c7_1 = FloatVector.zero(s);
+        FloatVector c8_0 = FloatVector.zero(s), c8_1 = FloatVector.zero(s);
+        FloatVector c9_0 = FloatVector.zero(s), c9_1 = FloatVector.zero(s);
+        FloatVector c10_0 = FloatVector.zero(s), c10_1 = FloatVector.zero(s);
+        FloatVector c11_0 = FloatVector.zero(s), c11_1 = FloatVector.zero(s);
+        int ia = ao, ib = bo;
+        for (int p = 0; p < kc; p++, ia += MR, ib += NR) {
+            FloatVector b0 = FloatVector.fromArray(s, pb, ib);
+            FloatVector b1 = FloatVector.fromArray(s, pb, ib + L);
+            FloatVector av;
+            av = FloatVector.broadcast(s, pa[ia + 0]); c0_0 = av.fma(b0, c0_0); c0_1 = av.fma(b1, c0_1);
+            av = FloatVector.broadcast(s, pa[ia + 1]); c1_0 = av.fma(b0, c1_0); c1_1 = av.fma(b1, c1_1);
+            av = FloatVector.broadcast(s, pa[ia + 2]); c2_0 = av.fma(b0, c2_0); c2_1 = av.fma(b1, c2_1);
+            av = FloatVector.broadcast(s, pa[ia + 3]); c3_0 = av.fma(b0, c3_0); c3_1 = av.fma(b1, c3_1);
+            av = FloatVector.broadcast(s, pa[ia + 4]); c4_0 = av.fma(b0, c4_0); c4_1 = av.fma(b1, c4_1);
+            av = FloatVector.broadcast(s, pa[ia + 5]); c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1);
+            av = FloatVector.broadcast(s, pa[ia + 6]); c6_0 = av.fma(b0, c6_0); c6_1 = av.fma(b1, c6_1);
+            av = FloatVector.broadcast(s, pa[ia + 7]); c7_0 = av.fma(b0, c7_0); c7_1 = av.fma(b1, c7_1);
+            av = FloatVector.broadcast(s, pa[ia + 8]); c8_0 = av.fma(b0, c8_0); c8_1 = av.fma(b1, c8_1);
+            av = FloatVector.broadcast(s, pa[ia + 9]); c9_0 = av.fma(b0, c9_0); c9_1 = av.fma(b1, c9_1);
+            av = FloatVector.broadcast(s, pa[ia + 10]); c10_0 = av.fma(b0, c10_0); c10_1 = av.fma(b1, c10_1);
+            av = FloatVector.broadcast(s, pa[ia + 11]); c11_0 = av.fma(b0, c11_0); c11_1 = av.fma(b1, c11_1);
+        }
+        c0_0.intoArray(tile, to + 0 * NR); c0_1.intoArray(tile, to + 0 * NR + L);
+        c1_0.intoArray(tile, to + 1 * NR); c1_1.intoArray(tile, to + 1 * NR + L);
+        c2_0.intoArray(tile, to + 2 * NR); c2_1.intoArray(tile, to + 2 * NR + L);
+        c3_0.intoArray(tile, to + 3 * NR); c3_1.intoArray(tile, to + 3 * NR + L);
+        c4_0.intoArray(tile, to + 4 * NR); c4_1.intoArray(tile, to + 4 * NR + L);
+        c5_0.intoArray(tile, to + 5 * NR); c5_1.intoArray(tile, to + 5 * NR + L);
+        c6_0.intoArray(tile, to + 6 * NR); c6_1.intoArray(tile, to + 6 * NR + L);
+        c7_0.intoArray(tile, to + 7 * NR); c7_1.intoArray(tile, to + 7 * NR + L);
+        c8_0.intoArray(tile, to + 8 * NR); c8_1.intoArray(tile, to + 8 * NR + L);
+        c9_0.intoArray(tile, to + 9 * NR); c9_1.intoArray(tile, to + 9 * NR + L);
+        c10_0.intoArray(tile, to + 10 * NR); c10_1.intoArray(tile, to + 10 * NR + L);
+        c11_0.intoArray(tile, to + 11 * NR); c11_1.intoArray(tile, to + 11 * NR + L);
+        storeTile(tile, to, rows, cols, alpha, beta, c, co, ldc);
+    }
+
+    /**
+     * {@code C[0:rows, 0:cols] = alpha * T + beta * C} for the accumulator tile {@code T: [MR][NR]}
+     * at {@code to}; with {@code beta == 0} C is written without being read. Whole vectors where a
+     * row has them, scalars for the ragged right edge.
+     */
+    static void storeTile(float[] tile, int to, int rows, int cols, float alpha, float beta,
+                          float[] c, int co, int ldc) {
+        final VectorSpecies<Float> s = S;
+        for (int r = 0; r < rows; r++) {
+            final int t = to + r * NR, ci = co + r * ldc;
+            int j = 0;
+            if (beta == 0f) {
+                for (; j + L <= cols; j += L) {
+                    FloatVector.fromArray(s, tile, t + j).mul(alpha).intoArray(c, ci + j);
+                }
+                for (; j < cols; j++) c[ci + j] = alpha * tile[t + j];
+            } else {
+                for (; j + L <= cols; j += L) {
+                    FloatVector.fromArray(s, c, ci + j).mul(beta)
+                            .add(FloatVector.fromArray(s, tile, t + j).mul(alpha)).intoArray(c, ci + j);
+                }
+                for (; j < cols; j++) c[ci + j] = alpha * tile[t + j] + beta * c[ci + j];
+            }
+        }
+    }
+
+    /** {@code C = beta * C}, with {@code beta == 0} writing zeros without reading C. */
+    static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            final int ci = cOff + i * ldc;
+            if (beta == 0f) {
+                java.util.Arrays.fill(c, ci, ci + n, 0f);
+            } else if (beta != 1f) {
+                for (int j = 0; j < n; j++) c[ci + j] *= beta;
+            }
+        }
+    }
+
+    static int roundUp(int x, int to) {
+        return (x + to - 1) / to * to;
+    }
+}
