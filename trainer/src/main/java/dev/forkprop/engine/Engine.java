@@ -10,9 +10,9 @@ import dev.forkprop.model.Workspace;
 import dev.forkprop.optim.GradClip;
 import dev.forkprop.optim.Optimizer;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -20,8 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * their shards into private gradient buffers, reduce-scatter the buffers, and apply the optimizer
  * to the slice each owns. See {@code package-info.java} for the thread topology.
  *
- * <p>One step is three phases, each a {@code pool.invoke} of a root task that forks one task per
- * worker and joins them all:
+ * <p>One step is three phases; in each the coordinator submits one task per worker to the pool
+ * and parks until the last of them finishes (see {@link #run}):
  * <ol>
  *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
  *       dataset, runs forward, the loss and backward, overwriting gradient buffer s;</li>
@@ -37,9 +37,10 @@ import java.util.concurrent.locks.LockSupport;
  * a time. Allocation: everything is sized in the constructor and on each worker's first task;
  * steps allocate nothing after that.
  *
- * <p>Memory consistency effects: actions of a worker task happen-before the return of the
- * {@code pool.invoke} that ran it (ForkJoinTask.join), and actions of the coordinator before
- * {@code pool.invoke} happen-before the tasks it runs (submission to the pool). Those two edges
+ * <p>Memory consistency effects: actions of the coordinator before {@code pool.execute} happen-before
+ * the task it submits (ForkJoinPool's submission guarantee), and actions of a worker task happen-
+ * before the coordinator returns from the phase (atomic countdown, then a volatile flag). Those
+ * two edges
  * are the phase barriers: gradient buffers written in compute are visible in reduce, buffer 0 and
  * the block partials written in reduce are visible to the coordinator and to update, and the
  * optimizer scalars set by the coordinator are visible in update.
@@ -66,8 +67,16 @@ public final class Engine implements AutoCloseable {
     private final int[] shardCorrect;
     private final double[] blockSq;
 
+    private static final int COMPUTE = 0, REDUCE = 1, UPDATE = 2, EVAL = 3;
+    private static final String[] PHASES = {"compute", "reduce", "update", "eval"};
+
     private final Worker[] workers;
-    private final Phase compute, reduce, update, eval;
+    /** Workers still running in the current phase; the last to finish wakes the coordinator. */
+    private final AtomicInteger remaining = new AtomicInteger();
+    /** Set by the last worker of a phase (release), read by the parked coordinator (acquire). */
+    private volatile boolean done;
+    private Thread coordinator;
+    private int phaseKind;
 
     // Step inputs, written by the coordinator before invoking a phase (HB: pool submission).
     private Dataset data;
@@ -109,10 +118,6 @@ public final class Engine implements AutoCloseable {
             t.setName("forkprop-worker-" + t.getPoolIndex());
             return t;
         }, null, false);
-        this.compute = new Phase(0);
-        this.reduce = new Phase(1);
-        this.update = new Phase(2);
-        this.eval = new Phase(3);
     }
 
     public ShardPlan plan() { return plan; }
@@ -138,7 +143,7 @@ public final class Engine implements AutoCloseable {
         this.stepNo = step;
         StepResult r = last;
         long t0 = System.nanoTime();
-        run(compute);
+        run(COMPUTE);
         long t1 = System.nanoTime();
         double lossSum = 0;
         int correct = 0;
@@ -146,14 +151,14 @@ public final class Engine implements AutoCloseable {
             lossSum += shardLoss[s * PAD];
             correct += shardCorrect[s * PAD];
         }
-        run(reduce);
+        run(REDUCE);
         long t2 = System.nanoTime();
         double sumSq = 0;
         for (double b : blockSq) sumSq += b;
         boolean finite = Double.isFinite(lossSum) && Double.isFinite(sumSq);
         if (finite) {
             opt.beginStep(step, lr, clip.gradScale(sumSq, 1f / plan.batch));
-            run(update);
+            run(UPDATE);
             net.commitStatistics(grads[0], plan.shards, buffers);
         }
         long t3 = System.nanoTime();
@@ -174,7 +179,7 @@ public final class Engine implements AutoCloseable {
         this.evalSize = data.size();
         this.evalRows = plan.maxShardRows();
         this.evalChunks = (evalSize + evalRows - 1) / evalRows;
-        run(eval);
+        run(EVAL);
         double lossSum = 0;
         long correct = 0;
         for (int w = 0; w < plan.threads; w++) {
@@ -188,24 +193,39 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Runs one phase and waits for it. Not {@code pool.invoke}: an external thread blocking in
-     * ForkJoinTask.join allocates a wait node per call (measured: ~29 bytes per phase), so the
-     * coordinator parks itself and the root task unparks it when every worker has joined.
+     * Runs one phase on every worker and waits for all of them: the phase barrier.
+     *
+     * <p>Not {@code pool.invoke} or {@code invokeAll}: a thread that blocks in
+     * {@code ForkJoinTask.join} allocates a wait node (measured: ~10 bytes per step on average),
+     * so the coordinator submits each worker's task itself and parks; the last worker to finish
+     * unparks it. No locks: one atomic countdown per phase.
      */
-    private void run(Phase phase) {
-        phase.reinitialize();
-        phase.failure = null;
-        phase.coordinator = Thread.currentThread();
-        phase.done = false;
-        // HB: coordinator's writes (step inputs, optimizer scalars) -> pool.execute -> worker tasks.
-        pool.execute(phase);
-        while (!phase.done) {
-            LockSupport.park(phase);
+    private void run(int kind) {
+        phaseKind = kind;
+        coordinator = Thread.currentThread();
+        done = false;
+        remaining.set(workers.length);
+        for (Worker w : workers) {
+            w.failure = null;
+            w.reinitialize();
         }
-        // HB: worker writes -> join in Phase.compute -> volatile done = true -> this read.
-        Throwable f = phase.failure;
-        if (f != null) {
-            throw new WorkerFailure("worker failed in " + phase.name() + " phase at step " + stepNo + ": " + f, f);
+        // HB: the coordinator's writes (step inputs, optimizer scalars, phaseKind) -> pool.execute
+        // -> the worker task running.
+        for (Worker w : workers) pool.execute(w);
+        while (!done) {
+            LockSupport.park(this);
+        }
+        // HB: each worker's writes -> its remaining.decrementAndGet (release) -> the last
+        // decrement -> volatile done = true -> the read above. A worker sets done before the pool
+        // marks its task complete, so wait out that short window before the task is reused.
+        for (Worker w : workers) {
+            while (!w.isDone()) Thread.onSpinWait();
+        }
+        for (Worker w : workers) {
+            if (w.failure != null) {
+                throw new WorkerFailure("worker " + w.id + " failed in the " + PHASES[kind] + " phase at step "
+                        + stepNo + ": " + w.failure, w.failure);
+            }
         }
     }
 
@@ -219,50 +239,10 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** A phase's root task: forks one task per worker and joins them (the phase barrier). */
-    private final class Phase extends RecursiveAction {
-        private final int kind;
-        volatile boolean done;
-        Thread coordinator;
-        Throwable failure;
-
-        Phase(int kind) {
-            this.kind = kind;
-        }
-
-        String name() {
-            return switch (kind) {
-                case 0 -> "compute";
-                case 1 -> "reduce";
-                case 2 -> "update";
-                default -> "eval";
-            };
-        }
-
-        @Override
-        protected void compute() {
-            for (Worker w : workers) {
-                w.kind = kind;
-                w.reinitialize();
-            }
-            // invokeAll forks all but the first, runs the first here and joins the rest; a join of
-            // a task nobody stole runs it in this thread, so this never waits on an idle queue.
-            // If one throws, invokeAll still waits for (or cancels) the others before rethrowing.
-            try {
-                ForkJoinTask.invokeAll(workers);
-            } catch (Throwable t) {
-                failure = t;
-            } finally {
-                done = true; // release: publishes every worker's writes and the failure
-                LockSupport.unpark(coordinator);
-            }
-        }
-    }
-
     /** Worker w's task and its private state, created on first use by the thread running it. */
     private final class Worker extends RecursiveAction {
         final int id;
-        int kind;
+        Throwable failure;
         Workspace ws;
         Pass pass;
         double evalLoss;
@@ -274,11 +254,20 @@ public final class Engine implements AutoCloseable {
 
         @Override
         protected void compute() {
-            switch (kind) {
-                case 0 -> computeShards();
-                case 1 -> reduceSlice();
-                case 2 -> updateSlice();
-                default -> evaluateChunks();
+            try {
+                switch (phaseKind) {
+                    case COMPUTE -> computeShards();
+                    case REDUCE -> reduceSlice();
+                    case UPDATE -> updateSlice();
+                    default -> evaluateChunks();
+                }
+            } catch (Throwable t) {
+                failure = t; // published by the decrement below
+            } finally {
+                if (remaining.decrementAndGet() == 0) {
+                    done = true;
+                    LockSupport.unpark(coordinator);
+                }
             }
         }
 

@@ -1,0 +1,181 @@
+package dev.forkprop.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forkprop.data.Dataset;
+import dev.forkprop.data.Datasets;
+import dev.forkprop.data.SyntheticRegression;
+import dev.forkprop.engine.Engine;
+import dev.forkprop.engine.Trainer;
+import dev.forkprop.kernels.Gemm;
+import dev.forkprop.kernels.Gemms;
+import dev.forkprop.loss.Loss;
+import dev.forkprop.model.Init;
+import dev.forkprop.model.ModelSpec;
+import dev.forkprop.model.Network;
+import dev.forkprop.optim.GradClip;
+import dev.forkprop.optim.Hyper;
+import dev.forkprop.optim.LrSchedule;
+import dev.forkprop.optim.Optimizer;
+import dev.forkprop.optim.Optimizers;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code forkprop train}: builds the network, runs the {@link Trainer}, reports on the test set. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a network. Defaults train an MLP on MNIST.")
+public final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--data", description = "dataset: mnist, fashion-mnist or synthetic (regression) (default: ${DEFAULT-VALUE})")
+    String data = "mnist";
+    @Option(names = "--data-dir", description = "where datasets live (default: $FORKPROP_DATA, then ./data)")
+    Path dataDir;
+    @Option(names = "--model", description = "compact (784-256-10) or full (dense:256,relu,dense:10) spec (default: ${DEFAULT-VALUE})")
+    String model = "784-512-512-10";
+    @Option(names = "--activation", description = "activation for compact specs: relu, leakyrelu, sigmoid, tanh, gelu (default: ${DEFAULT-VALUE})")
+    String activation = "relu";
+    @Option(names = "--dropout", description = "dropout after each hidden activation, compact specs (default: ${DEFAULT-VALUE})")
+    float dropout = 0.2f;
+    @Option(names = "--loss", description = "ce, bce or mse (default: ce for classification, mse for regression)")
+    String loss;
+    @Option(names = "--positive-class", description = "with --loss bce and one output: train 'label == N' vs the rest")
+    int positiveClass = -1;
+    @Option(names = "--init", description = "he, he-uniform, xavier, xavier-uniform, small (default: he for relu-like, xavier otherwise)")
+    String init;
+    @Option(names = "--optimizer", description = "sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
+    String optimizer = "adam";
+    @Option(names = "--lr", description = "learning rate (default: ${DEFAULT-VALUE})")
+    float lr = 1e-3f;
+    @Option(names = "--momentum", description = "momentum for momentum/nesterov (default: ${DEFAULT-VALUE})")
+    double momentum = 0.9;
+    @Option(names = "--weight-decay", description = "coupled L2 for sgd/momentum/adam, decoupled for adamw (default: ${DEFAULT-VALUE})")
+    double weightDecay = 0;
+    @Option(names = "--schedule", description = "constant, step:N:GAMMA, cosine[:FLOOR], warmup:W[,INNER] (default: ${DEFAULT-VALUE})")
+    String schedule = "constant";
+    @Option(names = "--clip", description = "clip the global gradient norm to this (0: off) (default: ${DEFAULT-VALUE})")
+    float clip = 0;
+    @Option(names = "--batch", description = "minibatch size (default: ${DEFAULT-VALUE})")
+    int batch = 128;
+    @Option(names = "--epochs", description = "epochs (default: ${DEFAULT-VALUE})")
+    int epochs = 10;
+    @Option(names = "--max-steps", description = "stop after N steps (0: no limit); the test set is still evaluated")
+    long maxSteps = 0;
+    @Option(names = "--threads", description = "worker threads (default: available processors)")
+    int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--deterministic", description = "fixed shards: bitwise-identical results for any --threads")
+    boolean deterministic;
+    @Option(names = "--shards", description = "shards per batch with --deterministic (default: ${DEFAULT-VALUE})")
+    int shards = 8;
+    @Option(names = "--seed", description = "seed for init, shuffling and dropout (default: ${DEFAULT-VALUE})")
+    long seed = 1;
+    @Option(names = "--val", description = "hold out the last N training samples for validation (default: ${DEFAULT-VALUE})")
+    int val = 0;
+    @Option(names = "--gemm", description = "GEMM kernel: vector, scalar, reference (default: fastest)")
+    String gemm;
+    @Option(names = "--json", description = "print one JSON summary as the last line of stdout")
+    boolean json;
+    @Option(names = "--log-every", description = "seconds between progress lines (default: ${DEFAULT-VALUE})")
+    double logEvery = 10;
+
+    @Override
+    public Integer call() throws Exception {
+        check(batch > 0, "--batch must be positive, got " + batch);
+        check(epochs > 0, "--epochs must be positive, got " + epochs);
+        check(threads > 0 && threads <= 4096, "--threads must be in 1..4096, got " + threads);
+        check(lr > 0 && Float.isFinite(lr), "--lr must be a positive number, got " + lr);
+        check(val >= 0, "--val must be >= 0, got " + val);
+        check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
+        check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
+        check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
+
+        Dataset train, test;
+        if (data.equals("synthetic")) {
+            SyntheticRegression all = SyntheticRegression.generate(70_000, 20, 1, 0.1, seed);
+            train = all.dataset().slice(0, 60_000);
+            test = all.dataset().slice(60_000, 70_000);
+        } else {
+            Datasets.Split split = Datasets.fromEnvironment(dataDir).load(data);
+            train = split.train();
+            test = split.test();
+        }
+        Dataset validation = null;
+        if (val > 0) {
+            check(val < train.size(), "--val " + val + " leaves no training samples (the training set has " + train.size() + ")");
+            validation = train.slice(train.size() - val, train.size());
+            train = train.slice(0, train.size() - val);
+        }
+        boolean classification = train.isClassification();
+        String lossName = loss != null ? loss : classification ? "ce" : "mse";
+        Loss lossFn = Loss.parse(lossName, positiveClass);
+        int targetWidth = train.targetDim();
+        Network net = ModelSpec.parse(model, train.featureDim(), activation, dropout);
+        int expectedOut = lossName.equals("bce") && positiveClass >= 0 ? 1 : targetWidth;
+        check(net.out() == expectedOut, "model spec '" + model + "': the output width is " + net.out()
+                + " but the data needs " + expectedOut);
+        check(!lossName.equals("bce") || positiveClass >= 0 || !classification,
+                "--loss bce on a classification dataset needs --positive-class N");
+
+        Init initKind = init != null ? Init.parse(init)
+                : activation.equals("sigmoid") || activation.equals("tanh") ? Init.XAVIER_NORMAL : Init.HE_NORMAL;
+        Hyper hyper = Hyper.DEFAULTS.withMomentum(momentum).withWeightDecay(weightDecay);
+        Optimizer opt = Optimizers.create(optimizer, net.layout().size(), hyper);
+        int perEpoch = train.size() / batch;
+        long total = maxSteps > 0 ? Math.min(maxSteps, (long) perEpoch * epochs) : (long) perEpoch * epochs;
+        LrSchedule sched = LrSchedule.parse(schedule, lr, total);
+        Gemm kernel = gemm != null ? Gemms.byName(gemm) : Gemms.best();
+        int shardCount = deterministic ? shards : threads;
+        check(shardCount >= threads, "--shards (" + shardCount + ") must be >= --threads (" + threads + ")");
+        check(batch >= shardCount, "--batch " + batch + " is smaller than the shard count " + shardCount);
+
+        System.err.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
+                data, train.size(), validation == null ? 0 : validation.size(), test.size(), net.spec(), net.layout().parameterCount(),
+                optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
+        try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth)) {
+            net.init(engine.params, engine.buffers, initKind, seed);
+            Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery);
+            Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps);
+            System.err.printf("test loss %.4f accuracy %.4f | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms%n",
+                    r.testLoss, r.testAccuracy, r.epochs, r.steps, r.wallSeconds, r.samplesPerSec,
+                    r.stepNanos.getValueAtPercentile(50) / 1e6, r.stepNanos.getValueAtPercentile(99) / 1e6);
+            if (json) {
+                ObjectMapper om = new ObjectMapper();
+                ObjectNode o = om.createObjectNode();
+                o.put("test_accuracy", r.testAccuracy);
+                o.put("test_loss", r.testLoss);
+                o.put("epochs", r.epochs);
+                o.put("steps", r.steps);
+                o.put("threads", threads);
+                o.put("samples_per_sec", r.samplesPerSec);
+                o.put("step_ms_p50", r.stepNanos.getValueAtPercentile(50) / 1e6);
+                o.put("step_ms_p99", r.stepNanos.getValueAtPercentile(99) / 1e6);
+                o.put("step_ms_p999", r.stepNanos.getValueAtPercentile(99.9) / 1e6);
+                o.put("wall_s", r.wallSeconds);
+                o.put("params_sha256", sha256(engine.params));
+                System.out.println(om.writeValueAsString(o));
+            }
+        }
+        return 0;
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    /** SHA-256 of the parameter vector's little-endian float bytes, in the flat layout. */
+    static String sha256(float[] params) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        byte[] bytes = new byte[params.length * 4];
+        for (int i = 0; i < params.length; i++) {
+            int bits = Float.floatToRawIntBits(params[i]);
+            bytes[4 * i] = (byte) bits;
+            bytes[4 * i + 1] = (byte) (bits >>> 8);
+            bytes[4 * i + 2] = (byte) (bits >>> 16);
+            bytes[4 * i + 3] = (byte) (bits >>> 24);
+        }
+        return HexFormat.of().formatHex(md.digest(bytes));
+    }
+}
