@@ -35,11 +35,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "where datasets live (default: $FORKPROP_DATA, then ./data)")
     Path dataDir;
     @Option(names = "--model", description = "compact (784-256-10) or full (dense:256,relu,dense:10) spec (default: ${DEFAULT-VALUE})")
-    String model = "784-512-512-10";
+    String model = "dense:512,relu,dropout:0.2,dense:512,relu,dropout:0.2,dense:10";
     @Option(names = "--activation", description = "activation for compact specs: relu, leakyrelu, sigmoid, tanh, gelu (default: ${DEFAULT-VALUE})")
     String activation = "relu";
     @Option(names = "--dropout", description = "dropout after each hidden activation, compact specs (default: ${DEFAULT-VALUE})")
-    float dropout = 0.2f;
+    float dropout = 0f;
     @Option(names = "--loss", description = "ce, bce or mse (default: ce for classification, mse for regression)")
     String loss;
     @Option(names = "--positive-class", description = "with --loss bce and one output: train 'label == N' vs the rest")
