@@ -12,8 +12,6 @@ import dev.forkprop.optim.Optimizer;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The data-parallel step: T workers of a {@link ForkJoinPool} compute forward and backward over
@@ -71,11 +69,8 @@ public final class Engine implements AutoCloseable {
     private static final String[] PHASES = {"compute", "reduce", "update", "eval"};
 
     private final Worker[] workers;
-    /** Workers still running in the current phase; the last to finish wakes the coordinator. */
-    private final AtomicInteger remaining = new AtomicInteger();
-    /** Set by the last worker of a phase (release), read by the parked coordinator (acquire). */
-    private volatile boolean done;
-    private Thread coordinator;
+    /** The phase barrier: workers arrive, the coordinator parks until the last one has. */
+    private final PhaseCountdown barrier = new PhaseCountdown();
     private int phaseKind;
 
     // Step inputs, written by the coordinator before invoking a phase (HB: pool submission).
@@ -202,9 +197,7 @@ public final class Engine implements AutoCloseable {
      */
     private void run(int kind) {
         phaseKind = kind;
-        coordinator = Thread.currentThread();
-        done = false;
-        remaining.set(workers.length);
+        barrier.reset(workers.length);
         for (Worker w : workers) {
             w.failure = null;
             w.reinitialize();
@@ -212,12 +205,10 @@ public final class Engine implements AutoCloseable {
         // HB: the coordinator's writes (step inputs, optimizer scalars, phaseKind) -> pool.execute
         // -> the worker task running.
         for (Worker w : workers) pool.execute(w);
-        while (!done) {
-            LockSupport.park(this);
-        }
-        // HB: each worker's writes -> its remaining.decrementAndGet (release) -> the last
-        // decrement -> volatile done = true -> the read above. A worker sets done before the pool
-        // marks its task complete, so wait out that short window before the task is reused.
+        // HB: each worker's writes -> barrier.arrive() -> barrier.await() returns (see
+        // PhaseCountdown). A worker arrives before the pool marks its task complete, so wait out
+        // that short window before the task object is reused next phase.
+        barrier.await();
         for (Worker w : workers) {
             while (!w.isDone()) Thread.onSpinWait();
         }
@@ -264,10 +255,7 @@ public final class Engine implements AutoCloseable {
             } catch (Throwable t) {
                 failure = t; // published by the decrement below
             } finally {
-                if (remaining.decrementAndGet() == 0) {
-                    done = true;
-                    LockSupport.unpark(coordinator);
-                }
+                barrier.arrive();
             }
         }
 
