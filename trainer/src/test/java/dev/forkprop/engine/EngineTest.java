@@ -104,10 +104,20 @@ class EngineTest {
         try (Engine e = engine("784-128-10", 0.1f, "adam", 64, 2, 2, 5)) {
             run(e, data, order, 300, 64); // warm-up: JIT, lazy workspaces
             long[] ids = threadIds();
-            long before = allocated(mx, ids);
-            for (int s = 301; s <= 400; s++) e.step(data, order, (s * 64) % 50000, s, 1e-3f);
-            long after = allocated(mx, ids);
-            assertEquals(0, after - before, "bytes allocated by 100 steps across coordinator and workers");
+            // A per-step allocation of even 8 bytes shows as >= 800 bytes in every round. A rare
+            // one-off in the JDK (a pool thread replaced after its keep-alive, a JIT event on a
+            // loaded machine: 256 bytes once in ~10 runs, measured) must not fail the test, so the
+            // best of up to 5 rounds has to be exactly zero.
+            StringBuilder rounds = new StringBuilder();
+            long best = Long.MAX_VALUE;
+            for (int round = 0; round < 5 && best != 0; round++) {
+                long before = allocated(mx, ids);
+                for (int s = 301 + 100 * round; s <= 400 + 100 * round; s++) e.step(data, order, (s * 64) % 50000, s, 1e-3f);
+                long bytes = allocated(mx, ids) - before;
+                best = Math.min(best, bytes);
+                rounds.append(bytes).append(' ');
+            }
+            assertEquals(0, best, "bytes allocated per 100 steps across coordinator and workers, by round: " + rounds);
         }
     }
 
