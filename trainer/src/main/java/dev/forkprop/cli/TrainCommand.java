@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forkprop.data.Dataset;
 import dev.forkprop.data.Datasets;
+import dev.forkprop.data.Normalization;
 import dev.forkprop.data.SyntheticRegression;
 import dev.forkprop.engine.Engine;
 import dev.forkprop.engine.Trainer;
@@ -32,6 +33,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--data", description = "dataset: mnist, fashion-mnist or synthetic (regression) (default: ${DEFAULT-VALUE})")
     String data = "mnist";
+    @Option(names = "--normalize", description = "image pixels: standard ((x/255 - mean)/std of the dataset) or unit (x/255) (default: ${DEFAULT-VALUE})")
+    String normalize = "standard";
     @Option(names = "--data-dir", description = "where datasets live (default: $FORKPROP_DATA, then ./data)")
     Path dataDir;
     @Option(names = "--model", description = "compact (784-256-10) or full (dense:256,relu,dense:10) spec (default: ${DEFAULT-VALUE})")
@@ -99,8 +102,11 @@ public final class TrainCommand implements Callable<Integer> {
             test = all.dataset().slice(60_000, 70_000);
         } else {
             Datasets.Split split = Datasets.fromEnvironment(dataDir).load(data);
-            train = split.train();
-            test = split.test();
+            check(normalize.equals("standard") || normalize.equals("unit"),
+                    "--normalize must be standard or unit, got '" + normalize + "'");
+            boolean unit = normalize.equals("unit");
+            train = unit ? split.train().withNormalization(Normalization.UNIT) : split.train();
+            test = unit ? split.test().withNormalization(Normalization.UNIT) : split.test();
         }
         Dataset validation = null;
         if (val > 0) {
