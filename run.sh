@@ -62,8 +62,6 @@ usage: ./run.sh COMMAND [ARGS...]
 
 Commands:
   train [flags]        train a network (default: an MLP on MNIST); ./run.sh train --help
-  eval [flags]         evaluate a checkpoint on a dataset
-  export [flags]       export a checkpoint's weights as PyTorch-loadable safetensors
   bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
                        GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it;
                        see ./run.sh bench kernels --help
@@ -85,7 +83,7 @@ case "$cmd" in
   help|-h|--help) usage ;;
   build) mvn_run -DskipTests package ;;
   test) mvn_run verify ;;
-  train|eval|export)
+  train)
     ensure_built
     run_java -jar "$TRAINER_JAR" "$cmd" "$@" ;;
   bench)

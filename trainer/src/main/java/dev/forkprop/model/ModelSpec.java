@@ -28,7 +28,10 @@ public final class ModelSpec {
     public static Network parse(String spec, int inputWidth, String activation, float dropout) {
         if (spec == null || spec.isBlank()) throw new IllegalArgumentException("empty model spec");
         String s = spec.trim().toLowerCase(Locale.ROOT);
-        if (s.matches("[0-9]+(-[0-9]+)+")) return parseCompact(spec, s, inputWidth, activation, dropout);
+        // Dashes without commas or colons: a compact spec, so a typo is reported per width.
+        if (s.contains("-") && !s.contains(",") && !s.contains(":")) {
+            return parseCompact(spec, s, inputWidth, activation, dropout);
+        }
         if (s.matches("[0-9]+")) throw bad(spec, s, "a compact spec needs at least an input and an output width, e.g. 784-10");
         Network.Builder b = Network.builder(inputWidth);
         for (String token : s.split(",", -1)) {
@@ -48,7 +51,7 @@ public final class ModelSpec {
     }
 
     private static Network parseCompact(String spec, String s, int inputWidth, String activation, float dropout) {
-        String[] parts = s.split("-");
+        String[] parts = spec.trim().split("-", -1);
         int[] widths = new int[parts.length];
         for (int i = 0; i < parts.length; i++) widths[i] = positiveInt(spec, parts[i], parts[i]);
         if (inputWidth > 0 && widths[0] != inputWidth) {
