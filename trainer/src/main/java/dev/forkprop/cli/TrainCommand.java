@@ -83,6 +83,8 @@ public final class TrainCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--log-every", description = "seconds between progress lines (default: ${DEFAULT-VALUE})")
     double logEvery = 10;
+    @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce/update")
+    Path hlog;
 
     @Override
     public Integer call() throws Exception {
@@ -142,11 +144,12 @@ public final class TrainCommand implements Callable<Integer> {
                 optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
         try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth)) {
             net.init(engine.params, engine.buffers, initKind, seed);
-            Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery);
+            Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, hlog);
             Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps);
-            System.err.printf("test loss %.4f accuracy %.4f | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms%n",
-                    r.testLoss, r.testAccuracy, r.epochs, r.steps, r.wallSeconds, r.samplesPerSec,
-                    r.stepNanos.getValueAtPercentile(50) / 1e6, r.stepNanos.getValueAtPercentile(99) / 1e6);
+            System.err.printf("test loss %.4f accuracy %.4f | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
+                            + " | compute p50 %.3f p99 %.3f | reduce p50 %.3f p99 %.3f | update p50 %.3f p99 %.3f ms%n",
+                    r.testLoss, r.testAccuracy, r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
+                    r.computeMsP50, r.computeMsP99, r.reduceMsP50, r.reduceMsP99, r.updateMsP50, r.updateMsP99);
             if (json) {
                 ObjectMapper om = new ObjectMapper();
                 ObjectNode o = om.createObjectNode();
@@ -156,9 +159,16 @@ public final class TrainCommand implements Callable<Integer> {
                 o.put("steps", r.steps);
                 o.put("threads", threads);
                 o.put("samples_per_sec", r.samplesPerSec);
-                o.put("step_ms_p50", r.stepNanos.getValueAtPercentile(50) / 1e6);
-                o.put("step_ms_p99", r.stepNanos.getValueAtPercentile(99) / 1e6);
-                o.put("step_ms_p999", r.stepNanos.getValueAtPercentile(99.9) / 1e6);
+                o.put("step_ms_p50", r.stepMsP50);
+                o.put("step_ms_p99", r.stepMsP99);
+                o.put("step_ms_p999", r.stepMsP999);
+                o.put("compute_ms_p50", r.computeMsP50);
+                o.put("compute_ms_p99", r.computeMsP99);
+                o.put("reduce_ms_p50", r.reduceMsP50);
+                o.put("reduce_ms_p99", r.reduceMsP99);
+                o.put("update_ms_p50", r.updateMsP50);
+                o.put("update_ms_p99", r.updateMsP99);
+                o.put("telemetry_dropped", r.droppedTelemetry);
                 o.put("wall_s", r.wallSeconds);
                 o.put("params_sha256", sha256(engine.params));
                 System.out.println(om.writeValueAsString(o));

@@ -1,10 +1,24 @@
 package dev.forkprop.engine;
 
 import dev.forkprop.data.Dataset;
+import dev.forkprop.metrics.LatencySummary;
+import dev.forkprop.metrics.Phase;
+import dev.forkprop.metrics.PhaseHistograms;
+import dev.forkprop.metrics.ProgressLog;
+import dev.forkprop.metrics.SpscTelemetryRing;
+import dev.forkprop.metrics.StepEvent;
+import dev.forkprop.metrics.TelemetrySink;
 import dev.forkprop.optim.LrSchedule;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
-import org.HdrHistogram.Histogram;
 
 /**
  * The training loop, top to bottom: shuffle, step, log, evaluate. The parallel step itself lives
@@ -14,6 +28,12 @@ import org.HdrHistogram.Histogram;
  * drop the last incomplete batch (like PyTorch's {@code drop_last=True}) so every step has the same
  * shape and the buffers sized for it. One coordinator thread; interrupting it stops training at
  * the next step boundary.
+ *
+ * <p>Telemetry: each step the coordinator fills one preallocated slot of a
+ * {@link SpscTelemetryRing} and publishes it; the reporter thread prints progress, records the
+ * latency histograms and writes the optional .hlog. The loop itself does no I/O, no formatting and
+ * no allocation per step; if the reporter falls a full ring behind, step telemetry is dropped and
+ * counted ({@link Result#droppedTelemetry}), training never waits for it.
  */
 public final class Trainer {
 
@@ -29,11 +49,31 @@ public final class Trainer {
         public double wallSeconds;
         public long skippedSteps;
         public boolean interrupted;
-        /** Step latency (ns) after warm-up, 3 significant digits. */
-        public final Histogram stepNanos = new Histogram(3_600_000_000_000L, 3);
-        public final Histogram computeNanos = new Histogram(3_600_000_000_000L, 3);
-        public final Histogram reduceNanos = new Histogram(3_600_000_000_000L, 3);
-        public final Histogram updateNanos = new Histogram(3_600_000_000_000L, 3);
+        /** Step and per-phase latency after warm-up (ns histograms, 3 significant digits). */
+        public LatencySummary latency = LatencySummary.empty();
+        /** Step latency after warm-up, ms (NaN when no step was timed). */
+        public double stepMsP50 = Double.NaN, stepMsP99 = Double.NaN, stepMsP999 = Double.NaN;
+        /** Per-phase latency after warm-up, ms. */
+        public double computeMsP50 = Double.NaN, computeMsP99 = Double.NaN;
+        public double reduceMsP50 = Double.NaN, reduceMsP99 = Double.NaN;
+        public double updateMsP50 = Double.NaN, updateMsP99 = Double.NaN;
+        /** Telemetry events dropped because the reporter was a full ring behind. */
+        public long droppedTelemetry;
+        /** Failures of telemetry sinks (progress log, histograms, .hlog); training went on. */
+        public List<Throwable> telemetryFailures = List.of();
+
+        void setLatency(LatencySummary l) {
+            latency = l;
+            stepMsP50 = l.percentileMs(Phase.STEP, 50);
+            stepMsP99 = l.percentileMs(Phase.STEP, 99);
+            stepMsP999 = l.percentileMs(Phase.STEP, 99.9);
+            computeMsP50 = l.percentileMs(Phase.COMPUTE, 50);
+            computeMsP99 = l.percentileMs(Phase.COMPUTE, 99);
+            reduceMsP50 = l.percentileMs(Phase.REDUCE, 50);
+            reduceMsP99 = l.percentileMs(Phase.REDUCE, 99);
+            updateMsP50 = l.percentileMs(Phase.UPDATE, 50);
+            updateMsP99 = l.percentileMs(Phase.UPDATE, 99);
+        }
     }
 
     private final Engine engine;
@@ -41,13 +81,24 @@ public final class Trainer {
     private final long seed;
     private final PrintStream log;
     private final long logEveryNanos;
+    private final Path hlog;
 
     public Trainer(Engine engine, LrSchedule schedule, long seed, PrintStream log, double logEverySeconds) {
+        this(engine, schedule, seed, log, logEverySeconds, null);
+    }
+
+    /**
+     * @param log             progress lines and the final latency summary, or null for none
+     * @param logEverySeconds seconds between progress lines; also the length of one .hlog interval
+     * @param hlog            where to write step/phase latency intervals (HdrHistogram log), or null
+     */
+    public Trainer(Engine engine, LrSchedule schedule, long seed, PrintStream log, double logEverySeconds, Path hlog) {
         this.engine = engine;
         this.schedule = schedule;
         this.seed = seed;
         this.log = log;
         this.logEveryNanos = (long) (logEverySeconds * 1e9);
+        this.hlog = hlog;
     }
 
     /** Steps per epoch for a training set of {@code n} samples at this engine's batch. */
@@ -68,57 +119,64 @@ public final class Trainer {
         final StepResult r = engine.last;
         long step = 0, timedSamples = 0, timedNanos = 0;
         final long start = System.nanoTime();
-        long lastLog = start;
-        outer:
-        for (int epoch = 0; epoch < epochs; epoch++) {
-            shuffle(order, seed + epoch);
-            double epochLoss = 0;
-            long epochCorrect = 0, epochSamples = 0;
-            for (int b = 0; b < perEpoch; b++) {
-                if (step >= totalSteps) break outer;
-                if (Thread.currentThread().isInterrupted()) {
-                    res.interrupted = true;
-                    break outer;
+        final PhaseHistograms latency = new PhaseHistograms(logEveryNanos, openHlog());
+        final SpscTelemetryRing telemetry = SpscTelemetryRing.start(sinks(latency, start));
+        try {
+            outer:
+            for (int epoch = 0; epoch < epochs; epoch++) {
+                shuffle(order, seed + epoch);
+                double epochLoss = 0;
+                long epochCorrect = 0, epochSamples = 0;
+                for (int b = 0; b < perEpoch; b++) {
+                    if (step >= totalSteps) break outer;
+                    if (Thread.currentThread().isInterrupted()) {
+                        res.interrupted = true;
+                        break outer;
+                    }
+                    step++;
+                    float lr = schedule.lr(step);
+                    long t0 = System.nanoTime();
+                    boolean ok = engine.step(train, order, b * batch, step, lr);
+                    long t1 = System.nanoTime();
+                    long dt = t1 - t0;
+                    if (!ok) res.skippedSteps++;
+                    epochLoss += r.loss * r.samples;
+                    epochCorrect += r.correct;
+                    epochSamples += r.samples;
+                    boolean timed = step > warmup;
+                    if (timed) {
+                        timedSamples += batch;
+                        timedNanos += dt;
+                    }
+                    StepEvent e = telemetry.tryClaim(); // null: the reporter is a full ring behind; dropped, counted
+                    if (e != null) {
+                        e.step(step, epoch + 1, totalSteps, lr, dt, timed, t1)
+                                .result(r.loss, r.correct, r.samples, r.computeNanos, r.reduceNanos, r.updateNanos, ok);
+                        telemetry.publish(e);
+                    }
                 }
-                step++;
-                long t0 = System.nanoTime();
-                boolean ok = engine.step(train, order, b * batch, step, schedule.lr(step));
-                long dt = System.nanoTime() - t0;
-                if (!ok) res.skippedSteps++;
-                epochLoss += r.loss * r.samples;
-                epochCorrect += r.correct;
-                epochSamples += r.samples;
-                if (step > warmup) {
-                    timedSamples += batch;
-                    timedNanos += dt;
-                    res.stepNanos.recordValue(dt);
-                    res.computeNanos.recordValue(r.computeNanos);
-                    res.reduceNanos.recordValue(r.reduceNanos);
-                    res.updateNanos.recordValue(r.updateNanos);
+                res.epochs = epoch + 1;
+                res.trainLoss = epochLoss / Math.max(1, epochSamples);
+                if (val != null && val.size() > 0) {
+                    engine.evaluate(val);
+                    res.valLoss = r.loss;
+                    res.valAccuracy = r.accuracy();
                 }
-                long now = System.nanoTime();
-                if (log != null && now - lastLog >= logEveryNanos) {
-                    lastLog = now;
-                    log.printf("epoch %d step %d/%d loss %.4f acc %.4f lr %.5g %.0f samples/s%n", epoch + 1, step, totalSteps,
-                            r.loss, r.accuracy(), schedule.lr(step), step > warmup ? timedSamples / (timedNanos / 1e9) : batch / (dt / 1e9));
+                StepEvent e = telemetry.tryClaim();
+                if (e != null) {
+                    e.epochEnd(step, epoch + 1, totalSteps, res.trainLoss, epochCorrect, epochSamples, res.valLoss, res.valAccuracy, System.nanoTime());
+                    telemetry.publish(e);
                 }
             }
-            res.epochs = epoch + 1;
-            res.trainLoss = epochLoss / Math.max(1, epochSamples);
-            String valText = "";
-            if (val != null && val.size() > 0) {
-                engine.evaluate(val);
-                res.valLoss = r.loss;
-                res.valAccuracy = r.accuracy();
-                valText = String.format(" val loss %.4f acc %.4f", res.valLoss, res.valAccuracy);
-            }
-            if (log != null) {
-                log.printf("epoch %d done: train loss %.4f acc %.4f%s (%.1f s)%n", epoch + 1, res.trainLoss,
-                        epochCorrect / (double) Math.max(1, epochSamples), valText, (System.nanoTime() - start) / 1e9);
-            }
+        } finally {
+            telemetry.close(); // drains the ring; HB: everything the sinks wrote -> here (Thread.join)
         }
         res.steps = step;
         res.samplesPerSec = timedNanos > 0 ? timedSamples / (timedNanos / 1e9) : Double.NaN;
+        res.droppedTelemetry = telemetry.dropped();
+        res.telemetryFailures = telemetry.failures();
+        if (latency.summary() != null) res.setLatency(latency.summary());
+        if (log != null) printLatency(res);
         if (test != null) {
             engine.evaluate(test);
             res.testLoss = r.loss;
@@ -126,6 +184,33 @@ public final class Trainer {
         }
         res.wallSeconds = (System.nanoTime() - start) / 1e9;
         return res;
+    }
+
+    private TelemetrySink[] sinks(PhaseHistograms latency, long start) {
+        List<TelemetrySink> sinks = new ArrayList<>();
+        sinks.add(latency);
+        if (log != null) sinks.add(new ProgressLog(log, logEveryNanos, start));
+        return sinks.toArray(TelemetrySink[]::new);
+    }
+
+    private OutputStream openHlog() {
+        if (hlog == null) return null;
+        try {
+            Path parent = hlog.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            return new BufferedOutputStream(Files.newOutputStream(hlog));
+        } catch (IOException ex) {
+            throw new UncheckedIOException("cannot write the latency log " + hlog + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private void printLatency(Result res) {
+        log.printf("latency after warm-up, ms (%d timed steps)%n%s", res.latency.timedSteps(), res.latency.format());
+        if (res.droppedTelemetry > 0) log.printf("telemetry: %d events dropped (reporter fell behind)%n", res.droppedTelemetry);
+        for (Throwable t : res.telemetryFailures) {
+            log.printf("telemetry failure: %s%s%n", t.getMessage(), t.getCause() == null ? "" : " <- " + t.getCause());
+        }
+        if (hlog != null) log.printf("latency log: %s%n", hlog);
     }
 
     /** Seeded Fisher-Yates over the identity permutation. */

@@ -1,0 +1,30 @@
+package dev.forkprop.metrics;
+
+/** The latencies the trainer measures per step; {@link #tag} names them in .hlog files. */
+public enum Phase {
+    /** The whole step, as the coordinator timed it. */
+    STEP("step"),
+    /** Forward and backward on the workers, until the last shard arrived. */
+    COMPUTE("compute"),
+    /** Summing the per-worker gradients and their squared-norm partials. */
+    REDUCE("reduce"),
+    /** Clip scale, optimizer update and statistics commit (near zero when the step was skipped). */
+    UPDATE("update");
+
+    /** The .hlog interval tag. */
+    public final String tag;
+
+    Phase(String tag) {
+        this.tag = tag;
+    }
+
+    /** This phase's nanoseconds in {@code e}. */
+    public long nanos(StepEvent e) {
+        return switch (this) {
+            case STEP -> e.stepNanos;
+            case COMPUTE -> e.computeNanos;
+            case REDUCE -> e.reduceNanos;
+            case UPDATE -> e.updateNanos;
+        };
+    }
+}
