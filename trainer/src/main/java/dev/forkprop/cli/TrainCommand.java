@@ -146,14 +146,14 @@ public final class TrainCommand implements Callable<Integer> {
             net.init(engine.params, engine.buffers, initKind, seed);
             Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, hlog);
             Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps);
-            System.err.printf("test loss %.4f accuracy %.4f | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
+            System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
                             + " | compute p50 %.3f p99 %.3f | reduce p50 %.3f p99 %.3f | update p50 %.3f p99 %.3f ms%n",
-                    r.testLoss, r.testAccuracy, r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
+                    r.testLoss, Double.isNaN(r.testAccuracy) ? "n/a" : String.format("%.4f", r.testAccuracy), r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
                     r.computeMsP50, r.computeMsP99, r.reduceMsP50, r.reduceMsP99, r.updateMsP50, r.updateMsP99);
             if (json) {
                 ObjectMapper om = new ObjectMapper();
                 ObjectNode o = om.createObjectNode();
-                o.put("test_accuracy", r.testAccuracy);
+                if (Double.isNaN(r.testAccuracy)) o.putNull("test_accuracy"); else o.put("test_accuracy", r.testAccuracy);
                 o.put("test_loss", r.testLoss);
                 o.put("epochs", r.epochs);
                 o.put("steps", r.steps);

@@ -180,7 +180,7 @@ public final class Trainer {
         if (test != null) {
             engine.evaluate(test);
             res.testLoss = r.loss;
-            res.testAccuracy = r.accuracy();
+            res.testAccuracy = test.isClassification() ? r.accuracy() : Double.NaN; // regression: no accuracy
         }
         res.wallSeconds = (System.nanoTime() - start) / 1e9;
         return res;
