@@ -1,0 +1,223 @@
+package dev.forkprop.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forkprop.data.Dataset;
+import dev.forkprop.data.Datasets;
+import dev.forkprop.engine.Engine;
+import dev.forkprop.kernels.Gemms;
+import dev.forkprop.loss.SoftmaxCrossEntropy;
+import dev.forkprop.model.Init;
+import dev.forkprop.model.ModelSpec;
+import dev.forkprop.model.Network;
+import dev.forkprop.optim.GradClip;
+import dev.forkprop.optim.Hyper;
+import dev.forkprop.optim.Optimizers;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code bench scaling}: training throughput by thread count, on real MNIST batches, in one JVM.
+ *
+ * <p>After one untimed run per thread count (so the JIT has compiled everything), for each repeat
+ * the thread counts run in turn (alternating, so drift on a noisy machine hits
+ * every count alike); each run builds a fresh engine, warms up, then times {@code --steps} steps.
+ * Reported per thread count: median samples/s with min and max over repeats, speedup and
+ * efficiency against the first thread count's median, step latency p50/p99/p99.9 over all timed
+ * steps, and the per-phase split (compute, reduce, update). The benchmark checks that training
+ * did something (the loss after the timed steps is finite and below the initial loss) before it
+ * reports a number.
+ */
+@Command(name = "scaling", sortOptions = false, mixinStandardHelpOptions = true,
+        description = "Training samples/s by thread count (speedup, efficiency, step latency, phase split).")
+public final class ScalingCommand implements Callable<Integer> {
+
+    @Option(names = "--threads", split = ",", description = "thread counts (default: 1, powers of two up to the cores, and the cores)")
+    int[] threads;
+    @Option(names = "--model", description = "model spec (default: ${DEFAULT-VALUE})")
+    String model = "784-1024-1024-10";
+    @Option(names = "--batch", description = "global batch (default: ${DEFAULT-VALUE})")
+    int batch = 256;
+    @Option(names = "--optimizer", description = "sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
+    String optimizer = "adam";
+    @Option(names = "--weak", description = "batch per thread fixed (batch x threads) instead of global batch fixed")
+    boolean weak;
+    @Option(names = "--warmup-steps", description = "untimed steps per run (default: ${DEFAULT-VALUE})")
+    int warmup = 30;
+    @Option(names = "--steps", description = "timed steps per run (default: ${DEFAULT-VALUE})")
+    int steps = 100;
+    @Option(names = "--repeats", description = "runs per thread count (default: ${DEFAULT-VALUE})")
+    int repeats = 3;
+    @Option(names = "--data-dir", description = "folder holding mnist/ (default: $FORKPROP_DATA, then ./data)")
+    Path dataDir;
+    @Option(names = "--json", description = "write the rows as a JSON array")
+    Path json;
+    @Option(names = "--csv", description = "write the rows as CSV")
+    Path csv;
+
+    @Spec
+    CommandSpec spec;
+
+    /** One timed run's numbers. */
+    record Run(double samplesPerSec, Histogram step, Histogram compute, Histogram reduce, Histogram update) {}
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        int cores = Runtime.getRuntime().availableProcessors();
+        int[] counts = threads != null ? threads : defaultCounts(cores);
+        for (int t : counts) {
+            if (t <= 0) throw new IllegalArgumentException("--threads values must be positive, got " + t);
+        }
+        if (batch <= 0 || steps <= 0 || repeats <= 0 || warmup < 0) {
+            throw new IllegalArgumentException("--batch, --steps and --repeats must be positive, --warmup-steps >= 0");
+        }
+        Dataset data = Datasets.fromEnvironment(dataDir).load("mnist").train();
+        for (String line : BenchEnvironment.describe()) out.println("# " + line);
+        out.printf("# gemm: %s | model %s | batch %d%s | %s | warm-up %d, timed %d steps x %d repeats%n",
+                Gemms.best().name(), model, batch, weak ? " per thread (weak scaling)" : " (strong scaling)", optimizer,
+                warmup, steps, repeats);
+        for (int t : counts) {
+            if (t > cores) out.printf("# warning: %d threads > %d cores: oversubscribed%n", t, cores);
+        }
+        // One untimed run per thread count first: JIT compilation must not land in a timed run.
+        for (int t : counts) runOnce(data, t);
+        List<List<Run>> runs = new ArrayList<>();
+        for (int i = 0; i < counts.length; i++) runs.add(new ArrayList<>());
+        for (int r = 0; r < repeats; r++) {
+            for (int i = 0; i < counts.length; i++) {
+                Run run = runOnce(data, counts[i]);
+                runs.get(i).add(run);
+                out.printf("# repeat %d, %d threads: %.0f samples/s%n", r + 1, counts[i], run.samplesPerSec());
+                out.flush();
+            }
+        }
+        ObjectMapper om = new ObjectMapper();
+        ArrayNode rows = om.createArrayNode();
+        StringBuilder csvText = new StringBuilder("threads,samples_per_sec,min,max,speedup,efficiency,step_ms_p50,step_ms_p99,step_ms_p999,compute_ms_p50,reduce_ms_p50,update_ms_p50\n");
+        out.printf("%n%7s %12s %10s %10s %8s %6s %9s %9s %9s %9s %9s %9s%n", "threads", "samples/s", "min", "max",
+                "speedup", "eff", "p50 ms", "p99 ms", "p99.9 ms", "compute", "reduce", "update");
+        for (int i = 0; i < counts.length; i++) {
+            List<Run> rs = runs.get(i);
+            double[] sps = rs.stream().mapToDouble(Run::samplesPerSec).sorted().toArray();
+            double median = sps.length % 2 == 1 ? sps[sps.length / 2] : (sps[sps.length / 2 - 1] + sps[sps.length / 2]) / 2;
+            Histogram step = merged(rs, 0), compute = merged(rs, 1), reduce = merged(rs, 2), update = merged(rs, 3);
+            double speedup = median / runs0Median(runs, counts);
+            double eff = speedup / ((double) counts[i] / counts[0]);
+            double p50 = ms(step, 50), p99 = ms(step, 99), p999 = ms(step, 99.9);
+            out.printf("%7d %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f%n", counts[i], median, sps[0],
+                    sps[sps.length - 1], speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50));
+            ObjectNode o = rows.addObject();
+            o.put("threads", counts[i]);
+            o.put("samples_per_sec", median);
+            o.put("samples_per_sec_min", sps[0]);
+            o.put("samples_per_sec_max", sps[sps.length - 1]);
+            o.put("speedup", speedup);
+            o.put("efficiency", eff);
+            o.put("step_ms_p50", p50);
+            o.put("step_ms_p99", p99);
+            o.put("step_ms_p999", p999);
+            o.put("compute_ms_p50", ms(compute, 50));
+            o.put("reduce_ms_p50", ms(reduce, 50));
+            o.put("update_ms_p50", ms(update, 50));
+            o.put("batch", weak ? batch * counts[i] : batch);
+            o.put("model", model);
+            csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps[0],
+                    sps[sps.length - 1], speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50)));
+        }
+        out.println("# load average at the end: " + BenchEnvironment.loadAverage());
+        if (json != null) Files.writeString(json, om.writerWithDefaultPrettyPrinter().writeValueAsString(rows));
+        if (csv != null) Files.writeString(csv, csvText);
+        return 0;
+    }
+
+    private static double runs0Median(List<List<Run>> runs, int[] counts) {
+        double[] sps = runs.get(0).stream().mapToDouble(Run::samplesPerSec).sorted().toArray();
+        return sps.length % 2 == 1 ? sps[sps.length / 2] : (sps[sps.length / 2 - 1] + sps[sps.length / 2]) / 2;
+    }
+
+    private Run runOnce(Dataset data, int t) {
+        int b = weak ? batch * t : batch;
+        Network net = ModelSpec.parse(model, data.featureDim(), "relu", 0f);
+        var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
+        int[] order = new int[data.size()];
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1), x = order[i];
+            order[i] = order[j];
+            order[j] = x;
+        }
+        Histogram step = hist(), compute = hist(), reduce = hist(), update = hist();
+        try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(0), Gemms.best(), b, t, t, 1, 10)) {
+            net.init(e.params, e.buffers, Init.HE_NORMAL, 1);
+            int per = data.size() / b;
+            double firstLoss = Double.NaN;
+            long timedNanos = 0;
+            for (int s = 1; s <= warmup + steps; s++) {
+                long t0 = System.nanoTime();
+                e.step(data, order, ((s - 1) % per) * b, s, optimizer.startsWith("adam") ? 1e-3f : 0.01f);
+                long dt = System.nanoTime() - t0;
+                if (s == 1) firstLoss = e.last.loss;
+                if (s > warmup) {
+                    timedNanos += dt;
+                    step.recordValue(dt);
+                    compute.recordValue(e.last.computeNanos);
+                    reduce.recordValue(e.last.reduceNanos);
+                    update.recordValue(e.last.updateNanos);
+                }
+            }
+            double lastLoss = e.last.loss;
+            if (!(Double.isFinite(lastLoss) && lastLoss < firstLoss)) {
+                throw new IllegalStateException("training did not progress at " + t + " threads (loss " + firstLoss + " -> " + lastLoss + ")");
+            }
+            return new Run((double) steps * b / (timedNanos / 1e9), step, compute, reduce, update);
+        }
+    }
+
+    private static Histogram hist() {
+        return new Histogram(3_600_000_000_000L, 3);
+    }
+
+    /** which: 0 step, 1 compute, 2 reduce, 3 update. */
+    private static Histogram merged(List<Run> rs, int which) {
+        Histogram h = hist();
+        for (Run r : rs) {
+            h.add(switch (which) {
+                case 0 -> r.step();
+                case 1 -> r.compute();
+                case 2 -> r.reduce();
+                default -> r.update();
+            });
+        }
+        return h;
+    }
+
+    private static double ms(Histogram h, double p) {
+        return h.getValueAtPercentile(p) / 1e6;
+    }
+
+    static int[] defaultCounts(int cores) {
+        List<Integer> c = new ArrayList<>();
+        for (int t = 1; t <= cores; t *= 2) c.add(t);
+        if (!c.contains(cores)) c.add(cores);
+        return c.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
+    public String toString() {
+        return "scaling " + Arrays.toString(threads);
+    }
+}
