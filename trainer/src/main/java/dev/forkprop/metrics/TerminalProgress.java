@@ -63,7 +63,7 @@ public final class TerminalProgress implements TelemetrySink {
         timedSamples += e.samples;
         timedNanos += e.stepNanos;
         bar.stepTo(e.step);
-        if (e.nanoTime - lastMessage >= REDRAW_MILLIS * 1_000_000L) {
+        if (lastMessage == Long.MIN_VALUE || e.nanoTime - lastMessage >= REDRAW_MILLIS * 1_000_000L) { // MIN_VALUE: no message yet (the subtraction would overflow)
             lastMessage = e.nanoTime;
             double sps = timedNanos > 0 ? timedSamples / (timedNanos / 1e9) : 0;
             bar.setExtraMessage(String.format(Locale.ROOT, "epoch %d/%d | %,.0f samples/s | loss %.4f", e.epoch, epochs, sps, e.loss));
