@@ -24,6 +24,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code forkprop train}: builds the network, runs the {@link Trainer}, reports on the test set. */
@@ -85,6 +86,8 @@ public final class TrainCommand implements Callable<Integer> {
     double logEvery = 10;
     @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce/update")
     Path hlog;
+    @Mixin
+    OutputOptions output = new OutputOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -96,6 +99,7 @@ public final class TrainCommand implements Callable<Integer> {
         check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
         check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
         check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
+        output.prepare();
 
         Dataset train, test;
         if (data.equals("synthetic")) {
@@ -144,37 +148,43 @@ public final class TrainCommand implements Callable<Integer> {
                 optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
         try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth)) {
             net.init(engine.params, engine.buffers, initKind, seed);
-            Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, hlog);
+            Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, output.hlog(hlog));
+            output.attach(trainer, System.err, epochs, perEpoch, total, classification, logEvery);
             Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps);
             System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
                             + " | compute p50 %.3f p99 %.3f | reduce p50 %.3f p99 %.3f | update p50 %.3f p99 %.3f ms%n",
                     r.testLoss, Double.isNaN(r.testAccuracy) ? "n/a" : String.format("%.4f", r.testAccuracy), r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
                     r.computeMsP50, r.computeMsP99, r.reduceMsP50, r.reduceMsP99, r.updateMsP50, r.updateMsP99);
-            if (json) {
-                ObjectMapper om = new ObjectMapper();
-                ObjectNode o = om.createObjectNode();
-                if (Double.isNaN(r.testAccuracy)) o.putNull("test_accuracy"); else o.put("test_accuracy", r.testAccuracy);
-                o.put("test_loss", r.testLoss);
-                o.put("epochs", r.epochs);
-                o.put("steps", r.steps);
-                o.put("threads", threads);
-                o.put("samples_per_sec", r.samplesPerSec);
-                o.put("step_ms_p50", r.stepMsP50);
-                o.put("step_ms_p99", r.stepMsP99);
-                o.put("step_ms_p999", r.stepMsP999);
-                o.put("compute_ms_p50", r.computeMsP50);
-                o.put("compute_ms_p99", r.computeMsP99);
-                o.put("reduce_ms_p50", r.reduceMsP50);
-                o.put("reduce_ms_p99", r.reduceMsP99);
-                o.put("update_ms_p50", r.updateMsP50);
-                o.put("update_ms_p99", r.updateMsP99);
-                o.put("telemetry_dropped", r.droppedTelemetry);
-                o.put("wall_s", r.wallSeconds);
-                o.put("params_sha256", sha256(engine.params));
-                System.out.println(om.writeValueAsString(o));
-            }
+            ObjectNode summary = summary(r, engine.params);
+            output.finish(r, summary);
+            if (json) System.out.println(new ObjectMapper().writeValueAsString(summary));
         }
         return 0;
+    }
+
+    /** The one-object run summary --json prints (and run.json extends). */
+    private ObjectNode summary(Trainer.Result r, float[] params) throws Exception {
+        ObjectMapper om = new ObjectMapper();
+        ObjectNode o = om.createObjectNode();
+        if (Double.isNaN(r.testAccuracy)) o.putNull("test_accuracy"); else o.put("test_accuracy", r.testAccuracy);
+        o.put("test_loss", r.testLoss);
+        o.put("epochs", r.epochs);
+        o.put("steps", r.steps);
+        o.put("threads", threads);
+        o.put("samples_per_sec", r.samplesPerSec);
+        o.put("step_ms_p50", r.stepMsP50);
+        o.put("step_ms_p99", r.stepMsP99);
+        o.put("step_ms_p999", r.stepMsP999);
+        o.put("compute_ms_p50", r.computeMsP50);
+        o.put("compute_ms_p99", r.computeMsP99);
+        o.put("reduce_ms_p50", r.reduceMsP50);
+        o.put("reduce_ms_p99", r.reduceMsP99);
+        o.put("update_ms_p50", r.updateMsP50);
+        o.put("update_ms_p99", r.updateMsP99);
+        o.put("telemetry_dropped", r.droppedTelemetry);
+        o.put("wall_s", r.wallSeconds);
+        o.put("params_sha256", sha256(params));
+        return o;
     }
 
     private static void check(boolean ok, String message) {

@@ -82,6 +82,8 @@ public final class Trainer {
     private final PrintStream log;
     private final long logEveryNanos;
     private final Path hlog;
+    private final List<TelemetrySink> extraSinks = new ArrayList<>();
+    private TelemetrySink progress;
 
     public Trainer(Engine engine, LrSchedule schedule, long seed, PrintStream log, double logEverySeconds) {
         this(engine, schedule, seed, log, logEverySeconds, null);
@@ -99,6 +101,24 @@ public final class Trainer {
         this.log = log;
         this.logEveryNanos = (long) (logEverySeconds * 1e9);
         this.hlog = hlog;
+    }
+
+    /**
+     * Adds {@code sink} to the reporter thread of every later {@link #fit}, after the latency
+     * histograms and the progress display (metrics.jsonl, charts). Call before {@code fit}.
+     */
+    public Trainer addSink(TelemetrySink sink) {
+        extraSinks.add(sink);
+        return this;
+    }
+
+    /**
+     * Replaces the line-per-interval {@link ProgressLog} with {@code progress} (a terminal progress
+     * bar); the end-of-run latency summary still goes to {@code log}. Call before {@code fit}.
+     */
+    public Trainer progress(TelemetrySink progress) {
+        this.progress = progress;
+        return this;
     }
 
     /** Steps per epoch for a training set of {@code n} samples at this engine's batch. */
@@ -189,7 +209,9 @@ public final class Trainer {
     private TelemetrySink[] sinks(PhaseHistograms latency, long start) {
         List<TelemetrySink> sinks = new ArrayList<>();
         sinks.add(latency);
-        if (log != null) sinks.add(new ProgressLog(log, logEveryNanos, start));
+        if (progress != null) sinks.add(progress);
+        else if (log != null) sinks.add(new ProgressLog(log, logEveryNanos, start));
+        sinks.addAll(extraSinks);
         return sinks.toArray(TelemetrySink[]::new);
     }
 
