@@ -44,7 +44,7 @@ STRESS_JAR="$ROOT/tools/stress/target/forkprop-stress.jar"
 # Build when any source or pom is newer than the jars (or a jar is missing).
 ensure_built() {
   local stamp="$TRAINER_JAR"
-  if [ -f "$stamp" ] && [ -f "$BENCH_JAR" ] && \
+  if [ -f "$stamp" ] && [ -f "$BENCH_JAR" ] && [ -f "$STRESS_JAR" ] && \
      [ -z "$(find "$ROOT" -path "$ROOT/.git" -prune -o \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]; then
     return
   fi
@@ -65,7 +65,10 @@ Commands:
   bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
                        GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it;
                        see ./run.sh bench kernels --help
-  stress               run every jcstress test in full mode
+  stress [jcstress args]
+                       run every jcstress test in jcstress's default (full) mode, results in
+                       target/jcstress-results; e.g. -t FailurePublication, -m quick, -h.
+                       Exits non-zero on a FORBIDDEN outcome or a test error
   test                 build and run the whole test suite (what CI runs)
   build                build the jars without running tests
   help                 this message
@@ -92,6 +95,10 @@ case "$cmd" in
   stress)
     ensure_built
     [ -f "$STRESS_JAR" ] || die "the stress jar is missing: run ./run.sh build"
-    run_java -jar "$STRESS_JAR" "$@" ;;
+    # Forks load JNA for CPU affinity: allow it quietly. -r only if the caller gave none
+    # (jcstress rejects a repeated option).
+    STRESS_ARGS=(-jvmArgsPrepend --enable-native-access=ALL-UNNAMED)
+    case " $* " in *" -r "*) ;; *) STRESS_ARGS+=(-r "$ROOT/target/jcstress-results") ;; esac
+    run_java -jar "$STRESS_JAR" "${STRESS_ARGS[@]}" "$@" ;;
   *) usage >&2; die "unknown command '$cmd'" ;;
 esac
