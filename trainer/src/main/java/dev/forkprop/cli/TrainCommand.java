@@ -24,6 +24,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code forkprop train}: builds the network, runs the {@link Trainer}, reports on the test set. */
@@ -85,6 +86,8 @@ public final class TrainCommand implements Callable<Integer> {
     double logEvery = 10;
     @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce/update")
     Path hlog;
+    @Mixin
+    CheckpointOptions checkpoints = new CheckpointOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -96,6 +99,7 @@ public final class TrainCommand implements Callable<Integer> {
         check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
         check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
         check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
+        checkpoints.validate();
 
         Dataset train, test;
         if (data.equals("synthetic")) {
@@ -142,10 +146,15 @@ public final class TrainCommand implements Callable<Integer> {
         System.err.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
                 data, train.size(), validation == null ? 0 : validation.size(), test.size(), net.spec(), net.layout().parameterCount(),
                 optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
-        try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth)) {
+        int exit;
+        try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth);
+             CheckpointOptions.Session ck = checkpoints.begin(net, engine, opt,
+                     CheckpointOptions.config(this, net, opt, sched, lossName, shardCount, total, targetWidth))) {
             net.init(engine.params, engine.buffers, initKind, seed);
+            ck.restore();
             Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, hlog);
-            Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps);
+            Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps, ck.start(), ck);
+            exit = ck.exitCode();
             System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
                             + " | compute p50 %.3f p99 %.3f | reduce p50 %.3f p99 %.3f | update p50 %.3f p99 %.3f ms%n",
                     r.testLoss, Double.isNaN(r.testAccuracy) ? "n/a" : String.format("%.4f", r.testAccuracy), r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
@@ -174,7 +183,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.out.println(om.writeValueAsString(o));
             }
         }
-        return 0;
+        return exit;
     }
 
     private static void check(boolean ok, String message) {
