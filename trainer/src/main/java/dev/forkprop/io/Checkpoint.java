@@ -209,8 +209,12 @@ public final class Checkpoint {
      * {@link CheckpointWriteException} names the file and the cause.
      */
     public void write(Path file) {
+        writeAtomically(file, encode(), "checkpoint");
+    }
+
+    /** Writes {@code bytes} to {@code file} atomically (temp file, force, rename, directory fsync). */
+    public static void writeAtomically(Path file, byte[] bytes, String what) {
         Path dir = file.toAbsolutePath().getParent();
-        byte[] bytes = encode();
         Path tmp = null;
         try {
             Files.createDirectories(dir);
@@ -233,7 +237,7 @@ public final class Checkpoint {
                 d.force(true); // the rename itself is durable only once the directory is
             }
         } catch (IOException ex) {
-            throw new CheckpointWriteException("cannot write checkpoint " + file + ": " + describe(ex), ex);
+            throw new CheckpointWriteException("cannot write " + what + " " + file + ": " + describe(ex), ex);
         } finally {
             if (tmp != null) {
                 try {
