@@ -62,6 +62,10 @@ usage: ./run.sh COMMAND [ARGS...]
 
 Commands:
   train [flags]        train a network (default: an MLP on MNIST); ./run.sh train --help
+  eval --checkpoint FILE [--data NAME] [--data-dir D]
+                       loss, accuracy and confusion matrix of a checkpoint on the test split
+  export --checkpoint FILE --out model.safetensors
+                       weights in PyTorch nn.Sequential layout; ./run.sh export --help
   bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
                        GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it;
                        see ./run.sh bench kernels --help
@@ -86,7 +90,7 @@ case "$cmd" in
   help|-h|--help) usage ;;
   build) mvn_run -DskipTests package ;;
   test) mvn_run verify ;;
-  train)
+  train|eval|export)
     ensure_built
     run_java -jar "$TRAINER_JAR" "$cmd" "$@" ;;
   bench)

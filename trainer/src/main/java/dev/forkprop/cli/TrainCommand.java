@@ -88,6 +88,8 @@ public final class TrainCommand implements Callable<Integer> {
     Path hlog;
     @Mixin
     OutputOptions output = new OutputOptions();
+    @Mixin
+    CheckpointOptions checkpoints = new CheckpointOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -100,6 +102,7 @@ public final class TrainCommand implements Callable<Integer> {
         check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
         check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
         output.prepare();
+        checkpoints.validate(output.out);
 
         Dataset train, test;
         if (data.equals("synthetic")) {
@@ -146,11 +149,16 @@ public final class TrainCommand implements Callable<Integer> {
         System.err.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
                 data, train.size(), validation == null ? 0 : validation.size(), test.size(), net.spec(), net.layout().parameterCount(),
                 optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
-        try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth)) {
+        int exit;
+        try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth);
+             CheckpointOptions.Session ck = checkpoints.begin(net, engine, opt,
+                     CheckpointOptions.config(this, net, opt, sched, lossName, shardCount, total, targetWidth))) {
             net.init(engine.params, engine.buffers, initKind, seed);
+            ck.restore();
             Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, output.hlog(hlog));
             output.attach(trainer, System.err, epochs, perEpoch, total, classification, logEvery);
-            Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps);
+            Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps, ck.start(), ck);
+            exit = ck.exitCode();
             System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
                             + " | compute p50 %.3f p99 %.3f | reduce p50 %.3f p99 %.3f | update p50 %.3f p99 %.3f ms%n",
                     r.testLoss, Double.isNaN(r.testAccuracy) ? "n/a" : String.format("%.4f", r.testAccuracy), r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
@@ -159,7 +167,7 @@ public final class TrainCommand implements Callable<Integer> {
             output.finish(r, summary);
             if (json) System.out.println(new ObjectMapper().writeValueAsString(summary));
         }
-        return 0;
+        return exit;
     }
 
     /** The one-object run summary --json prints (and run.json extends). */

@@ -126,28 +126,48 @@ public final class Trainer {
         return n / engine.plan().batch;
     }
 
+    /** Where a run begins: after {@code step} steps, at batch {@code batchesDone} of 0-based {@code epoch}. */
+    public record Start(long step, int epoch, int batchesDone) {
+        public static final Start FRESH = new Start(0, 0, 0);
+    }
+
     public Result fit(Dataset train, Dataset val, Dataset test, int epochs, long maxSteps) {
+        return fit(train, val, test, epochs, maxSteps, Start.FRESH, StepHook.NONE);
+    }
+
+    /**
+     * Trains from {@code start} (a fresh run, or a resumed one whose parameters, buffers and
+     * optimizer state were restored by the caller) and calls {@code hook} after every step. The
+     * shuffle of epoch e depends only on (seed, e) and dropout on (seed, step, row), so a resumed
+     * run repeats exactly the steps the uninterrupted run would have taken.
+     */
+    public Result fit(Dataset train, Dataset val, Dataset test, int epochs, long maxSteps, Start start, StepHook hook) {
         final int batch = engine.plan().batch;
         final int perEpoch = stepsPerEpoch(train.size());
         if (perEpoch == 0) {
             throw new IllegalArgumentException("batch " + batch + " is larger than the training set (" + train.size() + " samples)");
         }
         final long totalSteps = maxSteps > 0 ? Math.min(maxSteps, (long) perEpoch * epochs) : (long) perEpoch * epochs;
-        final long warmup = Math.max(20, totalSteps / 10);
+        final long warmup = start.step() + Math.max(20, totalSteps / 10);
         final int[] order = new int[train.size()];
         final Result res = new Result();
         final StepResult r = engine.last;
-        long step = 0, timedSamples = 0, timedNanos = 0;
-        final long start = System.nanoTime();
+        if (start.batchesDone() > perEpoch || start.epoch() < 0) {
+            throw new IllegalArgumentException("cannot start at batch " + start.batchesDone() + " of epoch " + start.epoch()
+                    + ": an epoch has " + perEpoch + " batches");
+        }
+        long step = start.step(), timedSamples = 0, timedNanos = 0;
+        int epochAt = start.epoch(), batchesDone = start.batchesDone(); // where the last step left off
+        final long startNanos = System.nanoTime();
         final PhaseHistograms latency = new PhaseHistograms(logEveryNanos, openHlog());
-        final SpscTelemetryRing telemetry = SpscTelemetryRing.start(sinks(latency, start));
+        final SpscTelemetryRing telemetry = SpscTelemetryRing.start(sinks(latency, startNanos));
         try {
             outer:
-            for (int epoch = 0; epoch < epochs; epoch++) {
+            for (int epoch = start.epoch(); epoch < epochs; epoch++) {
                 shuffle(order, seed + epoch);
                 double epochLoss = 0;
                 long epochCorrect = 0, epochSamples = 0;
-                for (int b = 0; b < perEpoch; b++) {
+                for (int b = epoch == start.epoch() ? start.batchesDone() : 0; b < perEpoch; b++) {
                     if (step >= totalSteps) break outer;
                     if (Thread.currentThread().isInterrupted()) {
                         res.interrupted = true;
@@ -174,6 +194,12 @@ public final class Trainer {
                                 .result(r.loss, r.correct, r.samples, r.computeNanos, r.reduceNanos, r.updateNanos, ok);
                         telemetry.publish(e);
                     }
+                    epochAt = epoch;
+                    batchesDone = b + 1;
+                    if (hook.afterStep(step, epoch, b + 1)) {
+                        res.interrupted = true;
+                        break outer;
+                    }
                 }
                 res.epochs = epoch + 1;
                 res.trainLoss = epochLoss / Math.max(1, epochSamples);
@@ -188,6 +214,7 @@ public final class Trainer {
                     telemetry.publish(e);
                 }
             }
+            hook.atEnd(step, epochAt, batchesDone, res.interrupted);
         } finally {
             telemetry.close(); // drains the ring; HB: everything the sinks wrote -> here (Thread.join)
         }
@@ -202,7 +229,7 @@ public final class Trainer {
             res.testLoss = r.loss;
             res.testAccuracy = test.isClassification() ? r.accuracy() : Double.NaN; // regression: no accuracy
         }
-        res.wallSeconds = (System.nanoTime() - start) / 1e9;
+        res.wallSeconds = (System.nanoTime() - startNanos) / 1e9;
         return res;
     }
 

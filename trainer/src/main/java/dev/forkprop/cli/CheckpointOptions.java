@@ -1,0 +1,208 @@
+package dev.forkprop.cli;
+
+import dev.forkprop.engine.Engine;
+import dev.forkprop.engine.StepHook;
+import dev.forkprop.engine.Trainer;
+import dev.forkprop.io.Checkpoint;
+import dev.forkprop.io.TorchExport;
+import dev.forkprop.model.Network;
+import dev.forkprop.optim.LrSchedule;
+import dev.forkprop.optim.Optimizer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The train command's checkpoint flags (a picocli mixin) and the glue between them, the
+ * {@link Trainer} and the file format in {@link Checkpoint}: what to restore before step 1, when to
+ * save, and what a stop signal does. Not the file format, and not the signal plumbing
+ * ({@link StopSignals}).
+ */
+public final class CheckpointOptions {
+
+    @Option(names = "--checkpoint-dir", description = "write checkpoints (ckpt-<step>.safetensors) here (default with --out: OUT/checkpoints; without, the run saves none)")
+    Path dir;
+    @Option(names = "--checkpoint-every", description = "save every N steps (0: only at the end) (default: ${DEFAULT-VALUE})")
+    long every = 0;
+    @Option(names = "--checkpoint-minutes", description = "also save when this many minutes passed since the last save (0: off) (default: ${DEFAULT-VALUE})")
+    double minutes = 0;
+    @Option(names = "--keep", description = "keep the newest K checkpoints (default: ${DEFAULT-VALUE})")
+    int keep = 3;
+    @Option(names = "--resume", description = "continue from the newest checkpoint in --checkpoint-dir; the other flags must match it")
+    boolean resume;
+    @Option(names = "--init-from", description = "start from weights in PyTorch layout (a file written by 'export')")
+    Path initFrom;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
+    /** Configuration keys that a resumed run must repeat exactly (the rest is position or informational). */
+    private static final Set<String> POSITION = Set.of("step", "epoch", "batches_done", "epochs", "max_steps", "threads", "total_steps");
+
+    /** Checks the flags on their own; call before loading data. With --out and no --checkpoint-dir, checkpoints go to OUT/checkpoints. */
+    void validate(Path out) {
+        if (dir == null && out != null) dir = out.resolve("checkpoints");
+        check(every >= 0, "--checkpoint-every must be >= 0, got " + every);
+        check(minutes >= 0 && Double.isFinite(minutes), "--checkpoint-minutes must be >= 0, got " + minutes);
+        check(keep >= 1, "--keep must be >= 1, got " + keep);
+        check(dir != null || (!resume && every == 0 && minutes == 0),
+                "--resume, --checkpoint-every and --checkpoint-minutes need --checkpoint-dir DIR");
+        check(!(resume && initFrom != null), "--resume and --init-from exclude each other");
+    }
+
+    /**
+     * The run's configuration as checkpoint metadata, from the train command's flags and what it
+     * derived from them.
+     */
+    static Map<String, String> config(TrainCommand t, Network net, Optimizer opt, LrSchedule sched, String lossName,
+                                      int shardCount, long totalSteps, int targetWidth) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("data", t.data);
+        m.put("normalize", t.normalize);
+        m.put("val", Integer.toString(t.val));
+        m.put("model", net.spec());
+        m.put("input_width", Integer.toString(net.in()));
+        m.put("target_width", Integer.toString(targetWidth));
+        m.put("loss", lossName);
+        m.put("positive_class", Integer.toString(t.positiveClass));
+        m.put("optimizer", opt.name());
+        opt.hyper().forEach((k, v) -> m.put("optimizer." + k, v));
+        m.put("lr", Float.toString(t.lr));
+        m.put("schedule", sched.spec());
+        m.put("clip", Float.toString(t.clip));
+        m.put("batch", Integer.toString(t.batch));
+        m.put("shards", Integer.toString(shardCount));
+        m.put("seed", Long.toString(t.seed));
+        m.put("epochs", Integer.toString(t.epochs));
+        m.put("max_steps", Long.toString(t.maxSteps));
+        m.put("total_steps", Long.toString(totalSteps));
+        m.put("threads", Integer.toString(t.threads));
+        return m;
+    }
+
+    /**
+     * Installs the stop-signal handlers and returns the hook to pass to {@link Trainer#fit}; after
+     * the network is initialised call {@link Session#restore}. Close it after training (uninstalls
+     * the handlers).
+     */
+    Session begin(Network net, Engine engine, Optimizer opt, Map<String, String> config) {
+        return new Session(net, engine, opt, config, StopSignals.install());
+    }
+
+    /** The step hook of one run: periodic and final checkpoints, and the stop flag. */
+    final class Session implements StepHook, AutoCloseable {
+        private final Network net;
+        private final Engine engine;
+        private final Optimizer opt;
+        private final Map<String, String> config;
+        private final StopSignals signals;
+        private Trainer.Start start = Trainer.Start.FRESH;
+        private long lastSavedStep = -1;
+        private long lastSaveNanos = System.nanoTime();
+
+        Session(Network net, Engine engine, Optimizer opt, Map<String, String> config, StopSignals signals) {
+            this.net = net;
+            this.engine = engine;
+            this.opt = opt;
+            this.config = config;
+            this.signals = signals;
+        }
+
+        /**
+         * Call after the network's own initialisation: imports {@code --init-from} weights, or
+         * restores the newest checkpoint for {@code --resume} after checking that this run's
+         * configuration matches it (one-line error naming the first mismatch).
+         */
+        void restore() {
+            if (initFrom != null) {
+                TorchExport.importInto(initFrom, net, engine.params, engine.buffers);
+                System.err.printf("forkprop: initialised weights from %s%n", initFrom);
+            }
+            if (!resume) return;
+            Path f = Checkpoint.newest(dir);
+            check(f != null, "--resume: no checkpoint (ckpt-<step>.safetensors) in " + dir);
+            Checkpoint c = Checkpoint.read(f);
+            for (Map.Entry<String, String> e : config.entrySet()) {
+                String k = e.getKey();
+                if (POSITION.contains(k)) continue;
+                String was = c.get(k);
+                check(was.equals(e.getValue()), "--resume: " + f + " was written with " + k + " = " + was
+                        + ", this run has " + k + " = " + e.getValue() + "; use the same flags or another --checkpoint-dir");
+            }
+            if (config.get("schedule").contains("cosine")) {
+                check(c.get("total_steps").equals(config.get("total_steps")), "--resume: " + f + " has a cosine schedule over "
+                        + c.get("total_steps") + " steps, this run would have " + config.get("total_steps") + "; keep --epochs/--max-steps");
+            }
+            c.restore(net, engine.params, engine.buffers, opt);
+            start = new Trainer.Start(Long.parseLong(c.get("step")), Integer.parseInt(c.get("epoch")), Integer.parseInt(c.get("batches_done")));
+            lastSavedStep = start.step();
+            System.err.printf("forkprop: resumed from %s (step %d, epoch %d, batch %d)%n", f, start.step(), start.epoch() + 1, start.batchesDone());
+        }
+
+        Trainer.Start start() { return start; }
+
+        @Override
+        public boolean afterStep(long step, int epoch, int batchesDone) {
+            if (dir != null && ((every > 0 && step % every == 0)
+                    || (minutes > 0 && System.nanoTime() - lastSaveNanos >= (long) (minutes * 60e9)))) {
+                save(step, epoch, batchesDone);
+            }
+            return signals.received() != null;
+        }
+
+        @Override
+        public void atEnd(long step, int epoch, int batchesDone, boolean stopped) {
+            Path saved = null;
+            if (dir != null && step != lastSavedStep) saved = save(step, epoch, batchesDone);
+            else if (dir != null) saved = Checkpoint.fileFor(dir, step);
+            String sig = signals.received();
+            if (sig != null) {
+                System.err.printf("forkprop: stopped by SIG%s after step %d; %s%n", sig, step, saved == null
+                        ? "nothing saved (no --checkpoint-dir)"
+                        : "checkpoint " + saved + "; resume with: ./run.sh train " + resumeArgs());
+            }
+        }
+
+        private Path save(long step, int epoch, int batchesDone) {
+            Map<String, String> m = new LinkedHashMap<>(config);
+            m.put("step", Long.toString(step));
+            m.put("epoch", Integer.toString(epoch));
+            m.put("batches_done", Integer.toString(batchesDone));
+            Path f = Checkpoint.capture(net, engine.params, engine.buffers, opt, m).saveInto(dir, step, keep);
+            lastSavedStep = step;
+            lastSaveNanos = System.nanoTime();
+            System.err.printf("forkprop: checkpoint %s%n", f);
+            return f;
+        }
+
+        /** 0, or 128 + the signal number (130 for SIGINT, 143 for SIGTERM) when a signal stopped the run. */
+        int exitCode() {
+            return signals.exitCode();
+        }
+
+        @Override
+        public void close() {
+            signals.close();
+        }
+    }
+
+    private String resumeArgs() {
+        List<String> args = mixee == null ? List.of() : mixee.commandLine().getParseResult().originalArgs();
+        StringBuilder sb = new StringBuilder();
+        if (!args.isEmpty() && args.get(0).equals("train")) args = args.subList(1, args.size());
+        for (String a : args) {
+            if (a.equals("--resume")) continue;
+            sb.append(a.matches("[A-Za-z0-9_./:=,+-]+") ? a : "'" + a.replace("'", "'\\''") + "'").append(' ');
+        }
+        return sb.append("--resume").toString();
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+}

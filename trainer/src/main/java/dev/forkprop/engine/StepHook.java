@@ -1,0 +1,25 @@
+package dev.forkprop.engine;
+
+/**
+ * What the {@link Trainer} calls at step boundaries, for checkpoints and stop requests; keeps file
+ * I/O out of the loop. Called on the coordinator thread, between steps: parameters, buffers and
+ * optimizer state are quiescent and may be read (HB: the engine's phase barrier of the step just
+ * finished -> the coordinator returning from {@link Engine#step}).
+ *
+ * <p>Position convention: {@code epoch} is 0-based and {@code batchesDone} counts the batches of
+ * that epoch already trained (so {@code perEpoch} at an epoch's last step); a run started at
+ * {@link Trainer.Start}{@code (step, epoch, batchesDone)} continues exactly there.
+ */
+public interface StepHook {
+    /** Does nothing and never stops. */
+    StepHook NONE = new StepHook() {
+        @Override public boolean afterStep(long step, int epoch, int batchesDone) { return false; }
+        @Override public void atEnd(long step, int epoch, int batchesDone, boolean stopped) {}
+    };
+
+    /** After step {@code step} finished; return true to stop training now (the test set is still evaluated). */
+    boolean afterStep(long step, int epoch, int batchesDone);
+
+    /** Once, after the last step (normal end, max steps, or stop); before the final evaluation. */
+    void atEnd(long step, int epoch, int batchesDone, boolean stopped);
+}

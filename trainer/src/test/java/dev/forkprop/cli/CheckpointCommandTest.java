@@ -1,0 +1,150 @@
+package dev.forkprop.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.forkprop.io.Checkpoint;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoint flags end to end: resume equivalence in-process and across a SIGTERM, mismatches, eval, export. */
+class CheckpointCommandTest {
+    @TempDir Path dir;
+
+    static String data() {
+        return dev.forkprop.engine.TestDataAccess.mnistParent().toString();
+    }
+
+    /** 784-32-10 with dropout; 1000 training samples (--val 59000), batch 50: 20 steps per epoch, 120 steps in 6 epochs. */
+    static List<String> args(String... extra) {
+        List<String> a = new ArrayList<>(List.of("train", "--data-dir", data(), "--model", "784-32-10", "--dropout", "0.2",
+                "--val", "59000", "--epochs", "6", "--batch", "50", "--threads", "2", "--deterministic", "--shards", "2",
+                "--optimizer", "adam", "--json"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    static String sha(TrainCommandTest.Run r) throws Exception {
+        String[] lines = r.out().strip().split("\n");
+        JsonNode j = new ObjectMapper().readTree(lines[lines.length - 1]);
+        return j.get("params_sha256").asText();
+    }
+
+    static TrainCommandTest.Run run(List<String> a) {
+        return TrainCommandTest.run(a.toArray(String[]::new));
+    }
+
+    /** Stopped at step 50 (mid-epoch 3), resumed to 120: bitwise the uninterrupted run's parameters. */
+    @Test
+    void resumedRunMatchesUninterruptedRun() throws Exception {
+        TrainCommandTest.Run full = run(args());
+        assertEquals(0, full.code(), full.err());
+        Path ck = dir.resolve("ck");
+        TrainCommandTest.Run first = run(args("--max-steps", "50", "--checkpoint-dir", ck.toString()));
+        assertEquals(0, first.code(), first.err());
+        assertEquals(List.of(ck.resolve("ckpt-50.safetensors")), Checkpoint.list(ck));
+        assertNotEquals(sha(full), sha(first));
+        Checkpoint c = Checkpoint.read(ck.resolve("ckpt-50.safetensors"));
+        assertEquals("2", c.get("epoch"));
+        assertEquals("10", c.get("batches_done"));
+        TrainCommandTest.Run resumed = run(args("--checkpoint-dir", ck.toString(), "--checkpoint-every", "40", "--keep", "2", "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("resumed from " + ck.resolve("ckpt-50.safetensors")), resumed.err());
+        assertEquals(sha(full), sha(resumed));
+        assertEquals(List.of(ck.resolve("ckpt-80.safetensors"), ck.resolve("ckpt-120.safetensors")), Checkpoint.list(ck));
+    }
+
+    @Test
+    void resumeWithOtherFlagsNamesTheMismatch() throws Exception {
+        Path ck = dir.resolve("ck");
+        assertEquals(0, run(args("--max-steps", "5", "--checkpoint-dir", ck.toString())).code());
+        TrainCommandTest.Run r = run(args("--checkpoint-dir", ck.toString(), "--resume", "--seed", "7"));
+        assertEquals(Main.EXIT_BAD_INPUT, r.code());
+        assertTrue(r.err().contains("was written with seed = 1, this run has seed = 7"), r.err());
+        assertFalse(r.err().contains("\tat "), r.err());
+        r = run(args("--checkpoint-dir", dir.resolve("empty").toString(), "--resume"));
+        assertEquals(Main.EXIT_BAD_INPUT, r.code());
+        assertTrue(r.err().contains("--resume: no checkpoint"), r.err());
+        r = run(args("--resume"));
+        assertTrue(r.err().contains("need --checkpoint-dir"), r.err());
+    }
+
+    /** A child JVM gets SIGTERM mid-run, saves and exits 143; a second child resumes; both match an uninterrupted child. */
+    @Test
+    void sigtermThenResumeMatchesUninterruptedChild() throws Exception {
+        Path ck = dir.resolve("sig");
+        // 784-64-10, 30000 samples, batch 50: 600 steps per epoch, 2 epochs (~1.5 s a child).
+        List<String> a = List.of("train", "--data-dir", data(), "--model", "784-64-10", "--dropout", "0.2", "--val", "30000",
+                "--epochs", "2", "--batch", "50", "--threads", "2", "--deterministic", "--shards", "2", "--json",
+                "--checkpoint-dir", ck.toString(), "--checkpoint-every", "50", "--log-every", "100");
+        Process p = child(a);
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
+        StringBuilder err = new StringBuilder();
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = r.readLine()) != null) {
+            err.append(line).append('\n');
+            if (line.startsWith("forkprop: checkpoint ")) break; // a step marker: training is under way
+        }
+        // SIGTERM. Through the handle: Process.destroy() would also close our end of stderr.
+        assertTrue(p.toHandle().destroy());
+        while ((line = r.readLine()) != null) err.append(line).append('\n');
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        out.join();
+        assertEquals(143, p.exitValue(), err.toString());
+        assertTrue(err.toString().contains("stopped by SIGTERM after step"), err.toString());
+        assertTrue(err.toString().contains("--resume"), err.toString());
+        Path saved = Checkpoint.newest(ck);
+        long stoppedAt = Long.parseLong(Checkpoint.read(saved).get("step"));
+        assertTrue(stoppedAt > 0 && stoppedAt < 1200, "stopped mid-run at " + stoppedAt);
+
+        List<String> resume = new ArrayList<>(a);
+        resume.add("--resume");
+        String resumed = lastJsonSha(resume);
+        List<String> plain = new ArrayList<>(a);
+        plain.set(plain.indexOf(ck.toString()), dir.resolve("plain").toString());
+        String uninterrupted = lastJsonSha(plain);
+        System.out.printf("SIGTERM at step %d: resumed %s, uninterrupted %s%n", stoppedAt, resumed, uninterrupted);
+        assertEquals(uninterrupted, resumed);
+    }
+
+    private static String lastJsonSha(List<String> a) throws Exception {
+        Process p = child(a);
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+        String out = readAll(p.getInputStream());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), err.join());
+        String[] lines = out.strip().split("\n");
+        return new ObjectMapper().readTree(lines[lines.length - 1]).get("params_sha256").asText();
+    }
+
+    static Process child(List<String> a) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "dev.forkprop.cli.Main"));
+        cmd.addAll(a);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("FORKPROP_JVM_OPTS");
+        return pb.start();
+    }
+
+    static String readAll(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
+    }
+}

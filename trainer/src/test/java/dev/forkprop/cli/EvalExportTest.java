@@ -1,0 +1,76 @@
+package dev.forkprop.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.forkprop.io.Checkpoint;
+import dev.forkprop.io.Safetensors;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** export transposes dense weights to [out, in]; eval's confusion matrix covers the test split; --init-from reads exports. */
+class EvalExportTest {
+    @TempDir Path dir;
+
+    @Test
+    void exportTransposesEvalCountsEveryTestSampleAndInitFromReadsItBack() throws Exception {
+        Path ck = dir.resolve("ck");
+        List<String> a = CheckpointCommandTest.args("--model", "dense:16,relu,batchnorm,dense:10", "--max-steps", "20",
+                "--checkpoint-dir", ck.toString());
+        a.remove("--model"); // args() already names a model; use the later one only
+        a.remove("784-32-10");
+        assertEquals(0, CheckpointCommandTest.run(a).code());
+        Path file = Checkpoint.newest(ck);
+        Checkpoint c = Checkpoint.read(file);
+
+        Path out = dir.resolve("model.safetensors");
+        TrainCommandTest.Run e = TrainCommandTest.run("export", "--checkpoint", file.toString(), "--out", out.toString());
+        assertEquals(0, e.code(), e.err());
+        Safetensors.Contents x = Safetensors.read(out);
+        assertEquals(List.of("layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.3.weight",
+                "layers.3.bias", "layers.2.running_mean", "layers.2.running_var"), List.copyOf(x.tensors().keySet()));
+        float[] ours = c.tensors().get("layers.0.weight").data();       // [784, 16]
+        Safetensors.Tensor torch = x.tensors().get("layers.0.weight");  // [16, 784]
+        assertArrayEquals(new int[] {16, 784}, torch.shape());
+        for (int[] ij : new int[][] {{0, 0}, {0, 15}, {783, 0}, {400, 7}, {783, 15}}) {
+            int i = ij[0], o = ij[1];
+            assertEquals(ours[i * 16 + o], torch.data()[o * 784 + i], "weight[in " + i + ", out " + o + "]");
+        }
+        float[] w3 = c.tensors().get("layers.3.weight").data();        // [16, 10]
+        assertEquals(w3[5 * 10 + 9], x.tensors().get("layers.3.weight").data()[9 * 16 + 5]);
+        assertArrayEquals(c.tensors().get("layers.2.running_var").data(), x.tensors().get("layers.2.running_var").data());
+
+        TrainCommandTest.Run ev = TrainCommandTest.run("eval", "--checkpoint", file.toString(), "--data-dir", CheckpointCommandTest.data());
+        assertEquals(0, ev.code(), ev.err());
+        long total = 0;
+        boolean inMatrix = false;
+        for (String line : ev.out().split("\n")) {
+            if (line.startsWith("confusion matrix")) { inMatrix = true; continue; }
+            String[] f = line.trim().split("\\s+");
+            if (!inMatrix || f[0].equals("true")) continue;
+            assertEquals(12, f.length, line); // class, 10 counts, row total
+            long row = 0;
+            for (int k = 1; k <= 10; k++) row += Long.parseLong(f[k]);
+            assertEquals(Long.parseLong(f[11]), row, line);
+            total += row;
+        }
+        assertEquals(10_000, total, ev.out());
+        assertTrue(ev.out().startsWith("mnist test: 10000 samples"), ev.out());
+
+        // --init-from: training 0 further steps is not possible, so check the imported weights by exporting again.
+        Path ck2 = dir.resolve("ck2");
+        List<String> b = CheckpointCommandTest.args("--model", "dense:16,relu,batchnorm,dense:10", "--max-steps", "1",
+                "--checkpoint-dir", ck2.toString(), "--init-from", out.toString(), "--lr", "1e-30");
+        b.remove("--model");
+        b.remove("784-32-10");
+        TrainCommandTest.Run t = CheckpointCommandTest.run(b);
+        assertEquals(0, t.code(), t.err());
+        assertTrue(t.err().contains("initialised weights from " + out), t.err());
+        Checkpoint c2 = Checkpoint.read(Checkpoint.newest(ck2));
+        float[] imported = c2.tensors().get("layers.0.weight").data();
+        for (int k = 0; k < ours.length; k += 997) assertEquals(ours[k], imported[k], 1e-6f * (1 + Math.abs(ours[k])), "index " + k);
+    }
+}
