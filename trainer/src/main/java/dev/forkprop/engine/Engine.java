@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
  * their shards into private gradient buffers, reduce-scatter the buffers, and apply the optimizer
  * to the slice each owns. See {@code package-info.java} for the thread topology.
  *
- * <p>One step is three phases; in each the coordinator submits one task per worker to the pool
- * and parks until the last of them finishes (see {@link #run}):
+ * <p>One step is three phases; in each the coordinator submits workers 1..T-1 to the pool, runs
+ * worker 0 itself, and waits until the last of them finishes (see {@link #run}):
  * <ol>
  *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
  *       dataset, runs forward, the loss and backward, overwriting gradient buffer s;</li>
@@ -204,13 +204,16 @@ public final class Engine implements AutoCloseable {
         }
         // HB: the coordinator's writes (step inputs, optimizer scalars, phaseKind) -> pool.execute
         // -> the worker task running.
-        for (Worker w : workers) pool.execute(w);
+        for (int w = 1; w < workers.length; w++) pool.execute(workers[w]);
+        // The coordinator is worker 0: T threads in all, so on T cores nobody waits for a core,
+        // and the pool threads' wake-up latency overlaps worker 0's share of the phase.
+        workers[0].runPhase();
         // HB: each worker's writes -> barrier.arrive() -> barrier.await() returns (see
         // PhaseCountdown). A worker arrives before the pool marks its task complete, so wait out
         // that short window before the task object is reused next phase.
         barrier.await();
-        for (Worker w : workers) {
-            while (!w.isDone()) Thread.onSpinWait();
+        for (int w = 1; w < workers.length; w++) {
+            while (!workers[w].isDone()) Thread.onSpinWait();
         }
         for (Worker w : workers) {
             if (w.failure != null) {
@@ -245,6 +248,11 @@ public final class Engine implements AutoCloseable {
 
         @Override
         protected void compute() {
+            runPhase();
+        }
+
+        /** Runs this worker's part of the current phase and arrives, on whichever thread calls it. */
+        void runPhase() {
             try {
                 switch (phaseKind) {
                     case COMPUTE -> computeShards();
