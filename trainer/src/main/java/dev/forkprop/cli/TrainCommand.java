@@ -73,7 +73,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--deterministic", description = "fixed shards: bitwise-identical results for any --threads")
     boolean deterministic;
     @Option(names = "--shards", description = "shards per batch with --deterministic (default: ${DEFAULT-VALUE})")
-    int shards = 8;
+    int shards = 4;
     @Option(names = "--seed", description = "seed for init, shuffling and dropout (default: ${DEFAULT-VALUE})")
     long seed = 1;
     @Option(names = "--val", description = "hold out the last N training samples for validation (default: ${DEFAULT-VALUE})")

@@ -18,8 +18,9 @@ import java.util.concurrent.TimeUnit;
  * their shards into private gradient buffers, reduce-scatter the buffers, and apply the optimizer
  * to the slice each owns. See {@code package-info.java} for the thread topology.
  *
- * <p>One step is three phases; in each the coordinator submits workers 1..T-1 to the pool, runs
- * worker 0 itself, and waits until the last of them finishes (see {@link #run}):
+ * <p>One step is three phases; in each the coordinator opens the {@link PhaseGate} that workers
+ * 1..T-1 (long-running pool tasks) wait on, runs worker 0 itself, and waits on the
+ * {@link PhaseCountdown} until the last of them has finished (see {@link #run}):
  * <ol>
  *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
  *       dataset, runs forward, the loss and backward, overwriting gradient buffer s;</li>
@@ -35,10 +36,9 @@ import java.util.concurrent.TimeUnit;
  * a time. Allocation: everything is sized in the constructor and on each worker's first task;
  * steps allocate nothing after that.
  *
- * <p>Memory consistency effects: actions of the coordinator before {@code pool.execute} happen-before
- * the task it submits (ForkJoinPool's submission guarantee), and actions of a worker task happen-
- * before the coordinator returns from the phase (atomic countdown, then a volatile flag). Those
- * two edges
+ * <p>Memory consistency effects: actions of the coordinator before {@code gate.open()} happen-before
+ * a worker's phase (volatile phase counter), and actions of a worker in a phase happen-before the
+ * coordinator returns from it (atomic countdown, then a volatile flag). Those two edges
  * are the phase barriers: gradient buffers written in compute are visible in reduce, buffer 0 and
  * the block partials written in reduce are visible to the coordinator and to update, and the
  * optimizer scalars set by the coordinator are visible in update.
@@ -71,6 +71,9 @@ public final class Engine implements AutoCloseable {
     private final Worker[] workers;
     /** The phase barrier: workers arrive, the coordinator parks until the last one has. */
     private final PhaseCountdown barrier = new PhaseCountdown();
+    /** The phase start signal the pool workers wait on. */
+    private final PhaseGate gate;
+    private boolean started;
     private int phaseKind;
 
     // Step inputs, written by the coordinator before invoking a phase (HB: pool submission).
@@ -106,9 +109,10 @@ public final class Engine implements AutoCloseable {
         this.shardLoss = new double[shards * PAD];
         this.shardCorrect = new int[shards * PAD * 2];
         this.blockSq = new double[plan.blocks()];
+        this.gate = new PhaseGate(threads);
         this.workers = new Worker[threads];
         for (int w = 0; w < threads; w++) workers[w] = new Worker(w);
-        this.pool = new ForkJoinPool(threads, p -> {
+        this.pool = new ForkJoinPool(Math.max(1, threads - 1), p -> {
             var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
             t.setName("forkprop-worker-" + t.getPoolIndex());
             return t;
@@ -198,23 +202,19 @@ public final class Engine implements AutoCloseable {
     private void run(int kind) {
         phaseKind = kind;
         barrier.reset(workers.length);
-        for (Worker w : workers) {
-            w.failure = null;
-            w.reinitialize();
+        for (Worker w : workers) w.failure = null;
+        if (!started) {
+            // Workers 1..T-1 are long-running pool tasks looping on the gate (see PhaseGate).
+            for (int w = 1; w < workers.length; w++) pool.execute(workers[w]);
+            started = true;
         }
-        // HB: the coordinator's writes (step inputs, optimizer scalars, phaseKind) -> pool.execute
-        // -> the worker task running.
-        for (int w = 1; w < workers.length; w++) pool.execute(workers[w]);
-        // The coordinator is worker 0: T threads in all, so on T cores nobody waits for a core,
-        // and the pool threads' wake-up latency overlaps worker 0's share of the phase.
+        // HB: the coordinator's writes (step inputs, optimizer scalars, phaseKind) -> gate.open()
+        // -> a worker's gate.await() returning.
+        gate.open();
+        // The coordinator is worker 0: T threads in all, so on T cores nobody waits for a core.
         workers[0].runPhase();
-        // HB: each worker's writes -> barrier.arrive() -> barrier.await() returns (see
-        // PhaseCountdown). A worker arrives before the pool marks its task complete, so wait out
-        // that short window before the task object is reused next phase.
+        // HB: each worker's writes -> barrier.arrive() -> barrier.await() returns (PhaseCountdown).
         barrier.await();
-        for (int w = 1; w < workers.length; w++) {
-            while (!workers[w].isDone()) Thread.onSpinWait();
-        }
         for (Worker w : workers) {
             if (w.failure != null) {
                 throw new WorkerFailure("worker " + w.id + " failed in the " + PHASES[kind] + " phase at step "
@@ -225,6 +225,7 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        gate.close();
         pool.shutdownNow();
         try {
             pool.awaitTermination(5, TimeUnit.SECONDS);
@@ -246,9 +247,15 @@ public final class Engine implements AutoCloseable {
             this.id = id;
         }
 
+        /** Pool task of workers 1..T-1: one phase per opening of the gate, until it closes. */
         @Override
         protected void compute() {
-            runPhase();
+            long seen = 0;
+            while (true) {
+                seen = gate.await(id, seen);
+                if (gate.isClosed()) return;
+                runPhase();
+            }
         }
 
         /** Runs this worker's part of the current phase and arrives, on whichever thread calls it. */
