@@ -7,6 +7,7 @@ import dev.forkprop.data.Datasets;
 import dev.forkprop.data.Normalization;
 import dev.forkprop.data.SyntheticRegression;
 import dev.forkprop.engine.Engine;
+import dev.forkprop.io.ParamsHash;
 import dev.forkprop.engine.Trainer;
 import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.Gemms;
@@ -20,8 +21,6 @@ import dev.forkprop.optim.LrSchedule;
 import dev.forkprop.optim.Optimizer;
 import dev.forkprop.optim.Optimizers;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -191,25 +190,11 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("update_ms_p99", r.updateMsP99);
         o.put("telemetry_dropped", r.droppedTelemetry);
         o.put("wall_s", r.wallSeconds);
-        o.put("params_sha256", sha256(params));
+        o.put("params_sha256", ParamsHash.sha256(params));
         return o;
     }
 
     private static void check(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
-    }
-
-    /** SHA-256 of the parameter vector's little-endian float bytes, in the flat layout. */
-    static String sha256(float[] params) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        byte[] bytes = new byte[params.length * 4];
-        for (int i = 0; i < params.length; i++) {
-            int bits = Float.floatToRawIntBits(params[i]);
-            bytes[4 * i] = (byte) bits;
-            bytes[4 * i + 1] = (byte) (bits >>> 8);
-            bytes[4 * i + 2] = (byte) (bits >>> 16);
-            bytes[4 * i + 3] = (byte) (bits >>> 24);
-        }
-        return HexFormat.of().formatHex(md.digest(bytes));
     }
 }

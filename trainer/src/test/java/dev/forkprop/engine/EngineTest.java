@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkprop.data.Dataset;
+import dev.forkprop.io.ParamsHash;
 import dev.forkprop.kernels.Gemms;
 import dev.forkprop.loss.Loss;
 import dev.forkprop.loss.SoftmaxCrossEntropy;
@@ -17,10 +18,8 @@ import dev.forkprop.optim.GradClip;
 import dev.forkprop.optim.Hyper;
 import dev.forkprop.optim.Optimizers;
 import java.lang.management.ManagementFactory;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,19 +32,6 @@ class EngineTest {
         Engine e = new Engine(net, loss, opt, new GradClip(0), Gemms.best(), batch, shards, threads, seed, 10);
         net.init(e.params, e.buffers, Init.HE_NORMAL, seed);
         return e;
-    }
-
-    static String sha256(float[] params) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        byte[] bytes = new byte[params.length * 4];
-        for (int i = 0; i < params.length; i++) {
-            int bits = Float.floatToRawIntBits(params[i]);
-            bytes[4 * i] = (byte) bits;
-            bytes[4 * i + 1] = (byte) (bits >>> 8);
-            bytes[4 * i + 2] = (byte) (bits >>> 16);
-            bytes[4 * i + 3] = (byte) (bits >>> 24);
-        }
-        return HexFormat.of().formatHex(md.digest(bytes));
     }
 
     static void run(Engine e, Dataset data, int[] order, int steps, int batch) {
@@ -65,7 +51,7 @@ class EngineTest {
         for (int threads = 1; threads <= 4; threads++) {
             try (Engine e = engine("784-256-256-10", 0.2f, "adam", 64, 4, threads, 7)) {
                 run(e, data, order, 200, 64);
-                String h = sha256(e.params);
+                String h = ParamsHash.sha256(e.params);
                 if (first == null) first = h;
                 assertEquals(first, h, "parameters after 200 steps at " + threads + " threads");
             }
