@@ -3,7 +3,9 @@ package dev.forkprop.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forkprop.data.Dataset;
+import dev.forkprop.data.CsvReader;
 import dev.forkprop.data.Datasets;
+import dev.forkprop.data.TableDataset;
 import dev.forkprop.data.Normalization;
 import dev.forkprop.data.SyntheticRegression;
 import dev.forkprop.engine.Engine;
@@ -31,8 +33,14 @@ import picocli.CommandLine.Option;
         description = "Train a network. Defaults train an MLP on MNIST.")
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", description = "dataset: mnist, fashion-mnist or synthetic (regression) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data", description = "dataset: mnist, fashion-mnist, synthetic (regression), or a CSV file (header row, numeric cells) (default: ${DEFAULT-VALUE})")
     String data = "mnist";
+    @Option(names = "--label", description = "CSV: the label/target column, by name or index (default: the last column)")
+    String label;
+    @Option(names = "--task", description = "CSV: classification (integer labels) or regression (real target) (default: ${DEFAULT-VALUE})")
+    String task = "classification";
+    @Option(names = "--test-data", description = "CSV: a separate test file (default: the last 10% of the rows of --data)")
+    Path testData;
     @Option(names = "--normalize", description = "image pixels: standard ((x/255 - mean)/std of the dataset) or unit (x/255) (default: ${DEFAULT-VALUE})")
     String normalize = "standard";
     @Option(names = "--data-dir", description = "where datasets live (default: $FORKPROP_DATA, then ./data)")
@@ -104,7 +112,24 @@ public final class TrainCommand implements Callable<Integer> {
         checkpoints.validate(output.out);
 
         Dataset train, test;
-        if (data.equals("synthetic")) {
+        if (data.toLowerCase(java.util.Locale.ROOT).endsWith(".csv")) {
+            check(task.equals("classification") || task.equals("regression"),
+                    "--task must be classification or regression, got '" + task + "'");
+            CsvReader reader = task.equals("regression") ? CsvReader.regression() : CsvReader.classification();
+            if (label != null) reader = reader.labelColumnSpec(label);
+            TableDataset all = reader.read(Path.of(data));
+            if (testData != null) {
+                train = all;
+                test = reader.read(testData);
+                check(test.featureDim() == train.featureDim(), "--test-data has " + test.featureDim()
+                        + " features, --data has " + train.featureDim());
+            } else {
+                int cut = all.size() - Math.max(1, all.size() / 10);
+                check(cut > 0, data + ": too few rows (" + all.size() + ") to hold out a test set");
+                train = all.slice(0, cut);
+                test = all.slice(cut, all.size());
+            }
+        } else if (data.equals("synthetic")) {
             SyntheticRegression all = SyntheticRegression.generate(70_000, 20, 1, 0.1, seed);
             train = all.dataset().slice(0, 60_000);
             test = all.dataset().slice(60_000, 70_000);

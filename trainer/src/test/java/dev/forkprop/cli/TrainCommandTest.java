@@ -50,6 +50,30 @@ class TrainCommandTest {
         assertEquals(64, j.get("params_sha256").asText().length());
     }
 
+    /** --data FILE.csv: a real CSV trains (here: a linear regression problem written by the test). */
+    @Test
+    void trainsOnACsvFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        StringBuilder csv = new StringBuilder("x1,x2,y\n");
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(5);
+        for (int i = 0; i < 2000; i++) {
+            double a = rnd.nextDouble() * 2 - 1, b = rnd.nextDouble() * 2 - 1;
+            csv.append(a).append(',').append(b).append(',').append(2 * a - 3 * b + 0.5).append('\n');
+        }
+        java.nio.file.Path file = dir.resolve("linear.csv");
+        java.nio.file.Files.writeString(file, csv);
+        Run r = run("train", "--data", file.toString(), "--task", "regression", "--label", "y", "--model", "2-1",
+                "--optimizer", "sgd", "--lr", "0.1", "--batch", "20", "--epochs", "20", "--threads", "2", "--json");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        JsonNode j = new ObjectMapper().readTree(lines[lines.length - 1]);
+        assertTrue(j.get("test_loss").asDouble() < 1e-3, "test MSE " + j.get("test_loss"));
+        assertTrue(j.get("test_accuracy").isNull(), "regression has no accuracy");
+
+        java.nio.file.Path bad = dir.resolve("nan.csv");
+        java.nio.file.Files.writeString(bad, "a,b,label\n1,2,0\n3,NaN,1\n");
+        assertOneLineError(run("train", "--data", bad.toString(), "--model", "2-2"), "nan.csv: line 3");
+    }
+
     private static void assertOneLineError(Run r, String expectedFragment) {
         assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
         assertTrue(r.err().contains(expectedFragment), r.err());
