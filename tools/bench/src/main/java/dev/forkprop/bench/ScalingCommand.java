@@ -66,6 +66,8 @@ public final class ScalingCommand implements Callable<Integer> {
     Path json;
     @Option(names = "--csv", description = "write the rows as CSV")
     Path csv;
+    @Option(names = "--plot", description = "write a PNG: samples/s and parallel efficiency against threads")
+    Path plot;
 
     @Spec
     CommandSpec spec;
@@ -140,7 +142,34 @@ public final class ScalingCommand implements Callable<Integer> {
         out.println("# load average at the end: " + BenchEnvironment.loadAverage());
         if (json != null) Files.writeString(json, om.writerWithDefaultPrettyPrinter().writeValueAsString(rows));
         if (csv != null) Files.writeString(csv, csvText);
+        if (plot != null) plot(rows, plot);
         return 0;
+    }
+
+    /** Two stacked charts: median samples/s (min-max as error bars) and efficiency, against threads. */
+    private void plot(ArrayNode rows, Path file) throws java.io.IOException {
+        System.setProperty("java.awt.headless", "true");
+        int n = rows.size();
+        double[] t = new double[n], sps = new double[n], err = new double[n], eff = new double[n], ideal = new double[n];
+        for (int i = 0; i < n; i++) {
+            var r = rows.get(i);
+            t[i] = r.get("threads").asDouble();
+            sps[i] = r.get("samples_per_sec").asDouble();
+            err[i] = (r.get("samples_per_sec_max").asDouble() - r.get("samples_per_sec_min").asDouble()) / 2;
+            eff[i] = r.get("efficiency").asDouble();
+            ideal[i] = 1;
+        }
+        String what = model + ", batch " + batch + (weak ? " per thread" : "") + ", " + optimizer;
+        org.knowm.xchart.XYChart a = new org.knowm.xchart.XYChartBuilder().width(800).height(380)
+                .title("Training throughput: " + what).xAxisTitle("threads").yAxisTitle("samples/s (median; bar: half the min-max range)").build();
+        a.addSeries("samples/s", t, sps, err);
+        org.knowm.xchart.XYChart b = new org.knowm.xchart.XYChartBuilder().width(800).height(380)
+                .title("Parallel efficiency (speedup / threads)").xAxisTitle("threads").yAxisTitle("efficiency").build();
+        b.addSeries("efficiency", t, eff);
+        b.addSeries("ideal", t, ideal);
+        b.getStyler().setYAxisMin(0.0).setYAxisMax(1.2);
+        org.knowm.xchart.BitmapEncoder.saveBitmap(java.util.List.of(a, b), 2, 1, file.toString(),
+                org.knowm.xchart.BitmapEncoder.BitmapFormat.PNG);
     }
 
     private static double runs0Median(List<List<Run>> runs, int[] counts) {
