@@ -32,6 +32,50 @@ public interface Gemm {
               float beta, float[] c, int cOff, int ldc,
               GemmWorkspace ws);
 
+    /*
+     * Pre-packed B. A layer's weights are the B operand of two products per step (Y = X*W and
+     * dX = dY*W^T), for every shard; packing them once per step into the kernel's panel layout,
+     * and sharing the packed copy read-only between workers, takes the packing (a transpose for
+     * W^T) out of every shard's products. Packing is split by column ranges so that workers can
+     * pack disjoint parts in parallel. The defaults store op(B) row-major ([k, n], ld = n) and
+     * multiply with the ordinary gemm; fast kernels override all four methods together.
+     */
+
+    /** Floats that {@link #packB} needs for {@code op(B): [k, n]}. */
+    default long packedBSize(int k, int n) {
+        return (long) k * n;
+    }
+
+    /** Column granularity of {@link #packB}: {@code n0} and {@code n1} must be multiples of it (or n). */
+    default int packBAlign() {
+        return 1;
+    }
+
+    /**
+     * Packs columns {@code [n0, n1)} of {@code op(B): [k, n]} into {@code packed} at {@code pOff}
+     * (the whole packed operand starts there; the layout is the implementation's). Packing every
+     * column range of a partition of {@code [0, n)}, in any order or on any threads, gives the
+     * same packed operand.
+     */
+    default void packB(boolean transB, int k, int n, int n0, int n1, float[] b, int bOff, int ldb,
+                       float[] packed, int pOff) {
+        for (int p = 0; p < k; p++) {
+            for (int j = n0; j < n1; j++) {
+                packed[pOff + p * n + j] = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+            }
+        }
+    }
+
+    /**
+     * {@code C = alpha * op(A) * B + beta * C} with {@code B} pre-packed by {@link #packB} for the
+     * same {@code k} and {@code n}: bitwise equal to the matching {@link #gemm} call.
+     */
+    default void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                            float[] packed, int pOff, float beta, float[] c, int cOff, int ldc,
+                            GemmWorkspace ws) {
+        gemm(transA, false, m, n, k, alpha, a, aOff, lda, packed, pOff, Math.max(1, n), beta, c, cOff, ldc, ws);
+    }
+
     /** Short name used by flags, benchmarks and logs, e.g. {@code "vector"}. */
     String name();
 
@@ -53,7 +97,8 @@ public interface Gemm {
         checkMatrix("C", c, cOff, ldc, m, n);
     }
 
-    private static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
+    /** Checks that {@code x} holds a row-major {@code [rows, cols]} view at {@code off} with {@code ld}. */
+    static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
         if (rows == 0 || cols == 0) return;
         if (ld < cols) {
             throw new IllegalArgumentException(name + ": leading dimension " + ld + " < columns " + cols);

@@ -124,14 +124,100 @@ public final class VectorGemm implements Gemm {
                     + pa.length + " < " + needA + " or packB " + pb.length + " < " + needB
                     + "; use VectorGemm.newWorkspace()");
         }
+        blocked(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, null, 0, beta, c, cOff, ldc, pa, pb);
+    }
+
+    /**
+     * Pre-packed layout: for each column block {@code jc} (NC wide) and reduction block {@code pc}
+     * (KC deep), the block exactly as {@link #gemm} packs it into its workspace, at
+     * {@code jc * k + roundUp(nc, NR) * pc}. So {@link #gemmPacked} runs the same micro-kernel
+     * calls on the same packed values as {@link #gemm}: the results are bitwise equal.
+     */
+    @Override
+    public long packedBSize(int k, int n) {
+        return (long) roundUp(n, NR) * k;
+    }
+
+    @Override
+    public int packBAlign() {
+        return NR;
+    }
+
+    @Override
+    public void packB(boolean transB, int k, int n, int n0, int n1, float[] b, int bOff, int ldb,
+                      float[] packed, int pOff) {
+        if (n0 < 0 || n1 > n || n0 > n1 || n0 % NR != 0 || (n1 % NR != 0 && n1 != n)) {
+            throw new IllegalArgumentException("packB columns [" + n0 + ", " + n1 + ") of " + n
+                    + " must be whole " + NR + "-column micro-panels");
+        }
+        if (k == 0 || n0 == n1) return;
+        Gemm.checkMatrix("B", b, bOff, ldb, transB ? n : k, transB ? k : n);
+        if (pOff + packedBSize(k, n) > packed.length) {
+            throw new IllegalArgumentException("packed B needs " + packedBSize(k, n) + " floats at " + pOff
+                    + ", array has " + packed.length);
+        }
+        for (int j0 = n0; j0 < n1; j0 += NR) {
+            final int jc = j0 / NC * NC, ncPad = roundUp(Math.min(NC, n - jc), NR), cols = Math.min(NR, n - j0);
+            for (int pc = 0; pc < k; pc += KC) {
+                final int kc = Math.min(KC, k - pc);
+                packMicroPanel(transB, b, bOff, ldb, pc, kc, j0, cols, packed,
+                        pOff + jc * k + ncPad * pc + (j0 - jc) * kc);
+            }
+        }
+    }
+
+    @Override
+    public void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                           float[] packed, int pOff, float beta, float[] c, int cOff, int ldc,
+                           GemmWorkspace ws) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("negative size m=" + m + " n=" + n + " k=" + k);
+        }
+        if (m == 0 || n == 0) return;
+        Gemm.checkMatrix("A", a, aOff, lda, transA ? k : m, transA ? m : k);
+        Gemm.checkMatrix("C", c, cOff, ldc, m, n);
+        if (k == 0) {
+            scaleC(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        if (pOff < 0 || pOff + packedBSize(k, n) > packed.length) {
+            throw new IllegalArgumentException("packed B needs " + packedBSize(k, n) + " floats at " + pOff
+                    + ", array has " + packed.length);
+        }
+        final float[] pa = ws.packA;
+        long needA = (long) roundUp(Math.min(m, MC), MR) * Math.min(k, KC) + MR * NR;
+        if (pa.length < needA) {
+            throw new IllegalArgumentException("workspace too small for vector GEMM: packA " + pa.length
+                    + " < " + needA + "; use VectorGemm.newWorkspace()");
+        }
+        blocked(transA, false, m, n, k, alpha, a, aOff, lda, null, 0, 0, packed, pOff, beta, c, cOff, ldc, pa, null);
+    }
+
+    /**
+     * The blocked loops. With {@code packed == null} each (jc, pc) block of op(B) is packed into
+     * {@code pb}; otherwise it is read where {@link #packB} put it.
+     */
+    private static void blocked(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                float[] packed, int pOff, float beta, float[] c, int cOff, int ldc,
+                                float[] pa, float[] pb) {
         final int tileOff = pa.length - MR * NR;
         for (int jc = 0; jc < n; jc += NC) {
-            final int nc = Math.min(NC, n - jc);
+            final int nc = Math.min(NC, n - jc), ncPad = roundUp(nc, NR);
             for (int pc = 0; pc < k; pc += KC) {
                 final int kc = Math.min(KC, k - pc);
                 // Only the first block of the reduction sees the caller's beta; the rest accumulate.
                 final float betaBlock = pc == 0 ? beta : 1f;
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb);
+                final float[] bp;
+                final int bBase;
+                if (packed == null) {
+                    packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb);
+                    bp = pb;
+                    bBase = 0;
+                } else {
+                    bp = packed;
+                    bBase = pOff + jc * k + ncPad * pc;
+                }
                 for (int ic = 0; ic < m; ic += MC) {
                     final int mc = Math.min(MC, m - ic);
                     packA(transA, a, aOff, lda, ic, mc, pc, kc, pa);
@@ -140,7 +226,7 @@ public final class VectorGemm implements Gemm {
                         for (int ir = 0; ir < mc; ir += MR) {
                             final int rows = Math.min(MR, mc - ir);
                             // Micro-panel ir/MR of packA starts at (ir/MR)*MR*kc = ir*kc; same for B.
-                            kernel(kc, pa, ir * kc, pb, jr * kc,
+                            kernel(kc, pa, ir * kc, bp, bBase + jr * kc,
                                     c, cOff + (ic + ir) * ldc + jc + jr, ldc, alpha, betaBlock,
                                     rows, cols, pa, tileOff);
                         }
@@ -157,27 +243,34 @@ public final class VectorGemm implements Gemm {
     static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
                       float[] pb) {
         for (int jr = 0; jr < nc; jr += NR) {
-            final int cols = Math.min(NR, nc - jr);
-            final int base = jr * kc;
-            if (!transB) {
-                // B stored [k, n]: row p of the panel is contiguous in B.
-                int src = bOff + pc * ldb + jc + jr;
-                int dst = base;
-                for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
-                    System.arraycopy(b, src, pb, dst, cols);
-                    for (int j = cols; j < NR; j++) pb[dst + j] = 0f;
-                }
-            } else {
-                // B stored [n, k]: op(B)[p, j] = B[j, p], so column j of the panel is row j of B.
-                int j = 0;
-                for (; j < cols; j++) {
-                    final int src = bOff + (jc + jr + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) pb[base + p * NR + j] = b[src + p];
-                }
-                // Padding columns [cols, NR) are zero.
-                for (; j < NR; j++) {
-                    for (int p = 0; p < kc; p++) pb[base + p * NR + j] = 0f;
-                }
+            packMicroPanel(transB, b, bOff, ldb, pc, kc, jc + jr, Math.min(NR, nc - jr), pb, jr * kc);
+        }
+    }
+
+    /**
+     * Packs {@code op(B)[pc:pc+kc, j0:j0+cols]} ({@code cols <= NR}) as one micro-panel
+     * {@code [kc][NR]} at {@code base}; columns past {@code cols} are zero.
+     */
+    private static void packMicroPanel(boolean transB, float[] b, int bOff, int ldb, int pc, int kc,
+                                       int j0, int cols, float[] pb, int base) {
+        if (!transB) {
+            // B stored [k, n]: row p of the panel is contiguous in B.
+            int src = bOff + pc * ldb + j0;
+            int dst = base;
+            for (int p = 0; p < kc; p++, src += ldb, dst += NR) {
+                System.arraycopy(b, src, pb, dst, cols);
+                for (int j = cols; j < NR; j++) pb[dst + j] = 0f;
+            }
+        } else {
+            // B stored [n, k]: op(B)[p, j] = B[j, p], so column j of the panel is row j of B.
+            int j = 0;
+            for (; j < cols; j++) {
+                final int src = bOff + (j0 + j) * ldb + pc;
+                for (int p = 0; p < kc; p++) pb[base + p * NR + j] = b[src + p];
+            }
+            // Padding columns [cols, NR) are zero.
+            for (; j < NR; j++) {
+                for (int p = 0; p < kc; p++) pb[base + p * NR + j] = 0f;
             }
         }
     }

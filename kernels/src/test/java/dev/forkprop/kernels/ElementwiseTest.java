@@ -52,6 +52,34 @@ class ElementwiseTest {
         checkBackward("gelu", Activations::gelu, (x, y, dy, dx, n) -> Activations.geluBackward(x, 0, dy, 0, dx, 0, n), 3);
     }
 
+    /** The vectorised ReLU family equals its scalar definition exactly, with offsets, tails and NaN. */
+    @Test
+    void reluFamilyMatchesScalarDefinition() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int n : new int[] {1, 15, 16, 17, 33, 63, 64, 65, 1000}) {
+            for (int off : new int[] {0, 3}) {
+                float[] x = random(rnd, n + off, 2), dy = random(rnd, n + off, 1);
+                x[off + n / 2] = Float.NaN;
+                x[off] = -0f;
+                float[] y = new float[n + 5], dx = new float[n + 5], ly = new float[n + 5], ldx = new float[n + 5];
+                Activations.relu(x, off, y, 2, n);
+                Activations.reluBackward(x, off, dy, off, dx, 2, n);
+                Activations.leakyRelu(x, off, ly, 2, n, 0.01f);
+                Activations.leakyReluBackward(x, off, dy, off, ldx, 2, n, 0.01f);
+                for (int i = 0; i < n; i++) {
+                    float v = x[off + i], g = dy[off + i];
+                    String at = "n=" + n + " off=" + off + " i=" + i;
+                    assertEquals(v > 0f ? v : 0f, y[2 + i], at);
+                    assertEquals(v > 0f ? g : 0f, dx[2 + i], at);
+                    assertEquals(v > 0f ? v : 0.01f * v, ly[2 + i], at);
+                    assertEquals(v > 0f ? g : 0.01f * g, ldx[2 + i], at);
+                }
+                assertEquals(0f, y[0]);
+                assertEquals(0f, y[2 + n]);   // nothing written past the range
+            }
+        }
+    }
+
     @Test
     void forwardValues() {
         float[] x = {-2f, -0.5f, 0f, 0.5f, 2f, 100f, -100f};
@@ -132,5 +160,39 @@ class ElementwiseTest {
         assertTrue(Vec.allFinite(srcs[0], 0, 3));
         assertFalse(Vec.allFinite(new float[] {1, Float.NaN}, 0, 2));
         assertFalse(Vec.allFinite(new float[] {Float.NEGATIVE_INFINITY}, 0, 1));
+    }
+
+    /**
+     * The fused reduce equals {@link Vec#sumInto} bit for bit and its squares equal a double
+     * reference; in place into source 0, into a separate buffer, with one source (squares only),
+     * over ranges with vector tails; and 1e30 squared does not overflow.
+     */
+    @Test
+    void sumIntoSquaresMatchesSumIntoAndDoubleSquares() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int count : new int[] {1, 2, 3, 5}) {
+            for (int[] range : new int[][] {{0, 0}, {0, 1}, {3, 10}, {0, 8}, {5, 4101}, {4096, 8192}, {1, 97}}) {
+                int from = range[0], to = range[1], n = to + 3;
+                float[][] srcs = new float[count][];
+                for (int s = 0; s < count; s++) srcs[s] = random(rnd, n, 3);
+                float[] expect = new float[n];
+                Vec.sumInto(srcs, count, from, to, expect);
+                double ref = 0;
+                for (int i = from; i < to; i++) ref += (double) expect[i] * expect[i];
+                float[] out = new float[n];
+                double sq = Vec.sumIntoSquares(srcs, count, from, to, out);
+                assertEquals(ref, sq, 1e-12 * Math.max(1, ref), "count=" + count + " [" + from + "," + to + ")");
+                for (int i = from; i < to; i++) assertEquals(expect[i], out[i], "separate dst i=" + i);
+                assertEquals(0f, out[to]);
+                float[][] copy = new float[count][];
+                for (int s = 0; s < count; s++) copy[s] = srcs[s].clone();
+                assertEquals(sq, Vec.sumIntoSquares(copy, count, from, to, copy[0]), "in place");
+                for (int i = from; i < to; i++) assertEquals(expect[i], copy[0][i], "in place i=" + i);
+            }
+        }
+        float[] big = new float[40];
+        java.util.Arrays.fill(big, 1e30f);
+        double b = 1e30f;
+        assertEquals(40 * b * b, Vec.sumIntoSquares(new float[][] {big}, 1, 0, 40, big), 1e-12 * 40 * b * b);
     }
 }

@@ -182,6 +182,59 @@ class GemmContractTest {
         assertEquals(0L, bytes, g.name() + " allocated per call after warm-up");
     }
 
+    /**
+     * Pre-packed B: packing a random partition of the columns (in shuffled order, as parallel
+     * workers would) and then {@code gemmPacked} gives exactly the bits of the matching
+     * {@code gemm}, over every block boundary of n and k, both storage orders of B, and A
+     * transposed or not; and a packed operand can be reused for several A's.
+     */
+    @ParameterizedTest @MethodSource("impls")
+    void prepackedBIsBitwiseEqualToGemm(Gemm g) {
+        GemmWorkspace ws = g.newWorkspace();
+        SplittableRandom rnd = new SplittableRandom(5);
+        int[][] bounds = boundaries(g);
+        int align = g.packBAlign();
+        for (int n : bounds[1]) for (int k : bounds[2]) {
+            if ((long) n * k > 600_000) continue;
+            boolean tb = rnd.nextBoolean(), ta = rnd.nextBoolean();
+            int ldb = (tb ? k : n) + rnd.nextInt(3), bOff = rnd.nextInt(5);
+            float[] b = randomArray(rnd, bOff + (tb ? n : k) * ldb);
+            int pOff = rnd.nextInt(9);
+            float[] packed = new float[(int) (pOff + g.packedBSize(k, n)) + 4];
+            java.util.Arrays.fill(packed, Float.NaN);   // every used slot must be written
+            // A random partition of [0, n) into aligned column ranges, packed in reverse order.
+            List<int[]> parts = new ArrayList<>();
+            for (int n0 = 0; n0 < n; ) {
+                int n1 = Math.min(n, n0 + align * (1 + rnd.nextInt(3)));
+                parts.add(new int[] {n0, n1});
+                n0 = n1;
+            }
+            for (int i = parts.size() - 1; i >= 0; i--) {
+                g.packB(tb, k, n, parts.get(i)[0], parts.get(i)[1], b, bOff, ldb, packed, pOff);
+            }
+            for (int m : new int[] {1, 13, 97}) {
+                int lda = (ta ? m : k) + 1;
+                float[] a = randomArray(rnd, (ta ? k : m) * lda), want = new float[m * n + 2], got = new float[m * n + 2];
+                g.gemm(ta, tb, m, n, k, 0.5f, a, 0, lda, b, bOff, ldb, 0f, want, 1, n, ws);
+                g.gemmPacked(ta, m, n, k, 0.5f, a, 0, lda, packed, pOff, 0f, got, 1, n, ws);
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                            g.name() + " packed " + (ta ? "T" : "N") + (tb ? "T" : "N") + " m=" + m + " n=" + n
+                                    + " k=" + k + " element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void packBRejectsMisalignedColumns() {
+        float[] b = new float[64 * 64], packed = new float[(int) VectorGemm.INSTANCE.packedBSize(64, 64)];
+        assertThrows(IllegalArgumentException.class,
+                () -> VectorGemm.INSTANCE.packB(false, 64, 64, 1, 64, b, 0, 64, packed, 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> VectorGemm.INSTANCE.packB(false, 64, 64, 0, 64, b, 0, 64, new float[10], 0));
+    }
+
     @Test
     void gemmsPicksAndNames() {
         assertSame(VectorGemm.INSTANCE, Gemms.byName("vector"));

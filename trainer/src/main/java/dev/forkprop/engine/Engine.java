@@ -324,11 +324,15 @@ public final class Engine implements AutoCloseable {
         }
 
         private void reduceSlice() {
+            // One pass per block: sum the shards into buffer 0 and square the sums (the block's
+            // norm partial covers its trainable part only; statistics are summed, not normed).
             final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id), trainable = net.layout().trainable();
-            Vec.sumInto(grads, plan.shards, lo, hi, grads[0]);
+            final int shards = plan.shards;
+            final float[] dst = grads[0];
             for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
-                int to = Math.min(Math.min(hi, from + ShardPlan.BLOCK), trainable);
-                blockSq[b] = to > from ? Vec.sumOfSquares(grads[0], from, to) : 0;
+                final int to = Math.min(hi, from + ShardPlan.BLOCK), normed = Math.max(from, Math.min(to, trainable));
+                blockSq[b] = Vec.sumIntoSquares(grads, shards, from, normed, dst);
+                if (normed < to) Vec.sumInto(grads, shards, normed, to, dst);
             }
         }
 
