@@ -6,6 +6,7 @@ import dev.forkprop.kernels.Vec;
 import dev.forkprop.loss.Loss;
 import dev.forkprop.model.Network;
 import dev.forkprop.model.Pass;
+import dev.forkprop.model.WeightPacks;
 import dev.forkprop.model.Workspace;
 import dev.forkprop.optim.GradClip;
 import dev.forkprop.optim.Optimizer;
@@ -18,10 +19,12 @@ import java.util.concurrent.TimeUnit;
  * their shards into private gradient buffers, reduce-scatter the buffers, and apply the optimizer
  * to the slice each owns. See {@code package-info.java} for the thread topology.
  *
- * <p>One step is three phases; in each the coordinator opens the {@link PhaseGate} that workers
+ * <p>One step is four phases; in each the coordinator opens the {@link PhaseGate} that workers
  * 1..T-1 (long-running pool tasks) wait on, runs worker 0 itself, and waits on the
  * {@link PhaseCountdown} until the last of them has finished (see {@link #run}):
  * <ol>
+ *   <li><b>pack</b>: worker w packs its share of the weight panels ({@link WeightPacks}) that
+ *       every worker's forward and backward products read in the next phase;</li>
  *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
  *       dataset, runs forward, the loss and backward, overwriting gradient buffer s;</li>
  *   <li><b>reduce</b>: worker w sums buffers 0..S-1, in that order, over its slice into buffer 0
@@ -39,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Memory consistency effects: actions of the coordinator before {@code gate.open()} happen-before
  * a worker's phase (volatile phase counter), and actions of a worker in a phase happen-before the
  * coordinator returns from it (atomic countdown, then a volatile flag). Those two edges
- * are the phase barriers: gradient buffers written in compute are visible in reduce, buffer 0 and
+ * are the phase barriers: weight panels packed in pack are visible in compute (and eval), gradient
+ * buffers written in compute are visible in reduce, buffer 0 and
  * the block partials written in reduce are visible to the coordinator and to update, and the
  * optimizer scalars set by the coordinator are visible in update.
  */
@@ -59,14 +63,16 @@ public final class Engine implements AutoCloseable {
 
     public final float[] params;
     public final float[] buffers;
+    /** The weights packed for the kernel, repacked from {@link #params} at the start of every step and evaluation. */
+    private final WeightPacks packs;
     /** grads[s]: shard s's private gradient buffer, same layout as params; grads[0] also receives the sum. */
     private final float[][] grads;
     private final double[] shardLoss;
     private final int[] shardCorrect;
     private final double[] blockSq;
 
-    private static final int COMPUTE = 0, REDUCE = 1, UPDATE = 2, EVAL = 3;
-    private static final String[] PHASES = {"compute", "reduce", "update", "eval"};
+    private static final int COMPUTE = 0, REDUCE = 1, UPDATE = 2, EVAL = 3, PACK = 4;
+    private static final String[] PHASES = {"compute", "reduce", "update", "eval", "pack"};
 
     private final Worker[] workers;
     /** The phase barrier: workers arrive, the coordinator parks until the last one has. */
@@ -105,6 +111,7 @@ public final class Engine implements AutoCloseable {
         this.plan = new ShardPlan(batch, shards, threads, size);
         this.params = net.newParams();
         this.buffers = net.newBuffers();
+        this.packs = new WeightPacks(net, gemm);
         this.grads = new float[shards][];
         this.shardLoss = new double[shards * PAD];
         this.shardCorrect = new int[shards * PAD * 2];
@@ -142,6 +149,7 @@ public final class Engine implements AutoCloseable {
         this.stepNo = step;
         StepResult r = last;
         long t0 = System.nanoTime();
+        run(PACK);
         run(COMPUTE);
         long t1 = System.nanoTime();
         double lossSum = 0;
@@ -178,6 +186,7 @@ public final class Engine implements AutoCloseable {
         this.evalSize = data.size();
         this.evalRows = plan.maxShardRows();
         this.evalChunks = (evalSize + evalRows - 1) / evalRows;
+        run(PACK);
         run(EVAL);
         double lossSum = 0;
         long correct = 0;
@@ -265,6 +274,7 @@ public final class Engine implements AutoCloseable {
                     case COMPUTE -> computeShards();
                     case REDUCE -> reduceSlice();
                     case UPDATE -> updateSlice();
+                    case PACK -> packs.pack(params, id, plan.threads);
                     default -> evaluateChunks();
                 }
             } catch (Throwable t) {
@@ -281,6 +291,7 @@ public final class Engine implements AutoCloseable {
                 pass = net.newPass(gemm);
                 pass.params = params;
                 pass.buffers = buffers;
+                pass.packs = packs;
                 pass.seed = seed;
                 for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) {
                     grads[s] = net.newParams();

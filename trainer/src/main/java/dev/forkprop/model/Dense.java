@@ -13,6 +13,8 @@ import java.util.SplittableRandom;
 public final class Dense implements Layer {
     private final int in, out;
     private int w, b;
+    /** This layer's index among the network's dense layers in {@link WeightPacks}. */
+    int packIndex = -1;
 
     public Dense(int in, int out) {
         if (in <= 0 || out <= 0) throw new IllegalArgumentException("dense needs positive sizes, got " + in + "->" + out);
@@ -42,7 +44,13 @@ public final class Dense implements Layer {
     @Override
     public void forward(Pass p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
         // y: [rows, out] = x: [rows, in] * W: [in, out], then + b
-        p.gemm.gemm(false, false, rows, out, in, 1f, x, xOff, in, p.params, w, out, 0f, y, yOff, out, p.gemmWs);
+        final WeightPacks packs = p.packs;
+        if (packs != null) {
+            p.gemm.gemmPacked(false, rows, out, in, 1f, x, xOff, in, packs.data, packs.forwardOffset(packIndex),
+                    0f, y, yOff, out, p.gemmWs);
+        } else {
+            p.gemm.gemm(false, false, rows, out, in, 1f, x, xOff, in, p.params, w, out, 0f, y, yOff, out, p.gemmWs);
+        }
         Vec.addBias(y, yOff, rows, out, out, p.params, b);
     }
 
@@ -55,7 +63,13 @@ public final class Dense implements Layer {
         Vec.colSums(dy, dyOff, rows, out, out, grad, b, false);
         if (dx != null) {
             // dX: [rows, in] = dY: [rows, out] * W^T: [out, in]
-            p.gemm.gemm(false, true, rows, in, out, 1f, dy, dyOff, out, p.params, w, out, 0f, dx, dxOff, in, p.gemmWs);
+            final WeightPacks packs = p.packs;
+            final int packed = packs == null ? -1 : packs.backwardOffset(packIndex);
+            if (packed >= 0) {
+                p.gemm.gemmPacked(false, rows, in, out, 1f, dy, dyOff, out, packs.data, packed, 0f, dx, dxOff, in, p.gemmWs);
+            } else {
+                p.gemm.gemm(false, true, rows, in, out, 1f, dy, dyOff, out, p.params, w, out, 0f, dx, dxOff, in, p.gemmWs);
+            }
         }
     }
 }

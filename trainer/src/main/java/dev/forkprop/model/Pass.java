@@ -26,6 +26,11 @@ public final class Pass {
     public long step;
     /** Position in the minibatch of this shard's first row (dropout keys are per sample). */
     public int rowBase;
+    /**
+     * The weights pre-packed for {@link #gemm} from the current {@link #params}, or null to pack
+     * inside every product. Read-only here; whoever sets it keeps it in step with the parameters.
+     */
+    public WeightPacks packs;
 
     public Pass(Gemm gemm) {
         this.gemm = gemm;

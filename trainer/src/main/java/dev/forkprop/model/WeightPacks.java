@@ -1,0 +1,106 @@
+package dev.forkprop.model;
+
+import dev.forkprop.kernels.Gemm;
+
+/**
+ * The dense layers' weights pre-packed for the kernel ({@link Gemm#packB}), shared read-only by
+ * every worker of a step: {@code W} as the B operand of the forward product {@code Y = X W}, and
+ * {@code W^T} as the B operand of {@code dX = dY W^T} (not for layer 0, whose dX is never needed).
+ *
+ * <p>Why: without it every shard's forward and backward repacks every weight matrix (a transpose,
+ * for {@code W^T}); with T workers that is T copies of work that does not shrink with T, plus more
+ * with more shards than threads. Packed once per step, split across the workers by column
+ * panels, it costs one pass over the weights in all. Memory: about twice the weights.
+ *
+ * <p>Thread contract: {@link #pack} with parts {@code 0..parts-1} may run concurrently on
+ * different threads (they write disjoint panels); the packed data must be published to the
+ * readers by the caller (the engine's phase barrier) before any forward or backward reads it,
+ * and must not be read while a pack runs.
+ */
+public final class WeightPacks {
+    private final Gemm gemm;
+    private final Dense[] dense;
+    private final int[] layerIndex;
+    /** Per dense layer: offsets of the forward (W) and backward (W^T, or -1) packs in {@link #data}. */
+    private final long[] fwdOff, bwdOff;
+    /** Per (dense layer, form): first global panel; the last entry is the panel count. */
+    private final long[] panelStart;
+    private final int align;
+    final float[] data;
+
+    public WeightPacks(Network net, Gemm gemm) {
+        this.gemm = gemm;
+        this.align = gemm.packBAlign();
+        Layer[] layers = net.layers();
+        int count = 0;
+        for (Layer l : layers) if (l instanceof Dense) count++;
+        dense = new Dense[count];
+        layerIndex = new int[count];
+        fwdOff = new long[count];
+        bwdOff = new long[count];
+        panelStart = new long[2 * count + 1];
+        long size = 0, panels = 0;
+        for (int l = 0, d = 0; l < layers.length; l++) {
+            if (!(layers[l] instanceof Dense layer)) continue;
+            dense[d] = layer;
+            layerIndex[d] = l;
+            layer.packIndex = d;
+            fwdOff[d] = size;
+            size += gemm.packedBSize(layer.in(), layer.out());
+            panelStart[2 * d] = panels;
+            panels += (layer.out() + align - 1) / align;
+            panelStart[2 * d + 1] = panels;
+            if (l > 0) {
+                bwdOff[d] = size;
+                size += gemm.packedBSize(layer.out(), layer.in());
+                panels += (layer.in() + align - 1) / align;
+            } else {
+                bwdOff[d] = -1;
+            }
+            d++;
+        }
+        panelStart[2 * count] = panels;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("packed weights need " + size + " floats, more than one array holds");
+        }
+        data = new float[(int) size];
+    }
+
+    public Gemm gemm() { return gemm; }
+
+    /** Bytes held, for memory accounting. */
+    public long bytes() { return 4L * data.length; }
+
+    int forwardOffset(int packIndex) { return (int) fwdOff[packIndex]; }
+
+    /** Offset of layer's W^T pack, or -1 when it has none (the first layer). */
+    int backwardOffset(int packIndex) { return (int) bwdOff[packIndex]; }
+
+    /**
+     * Packs part {@code part} of {@code parts} of every dense layer's weights from {@code params}:
+     * panels {@code [part * P / parts, (part + 1) * P / parts)} of the P panels of all layers and
+     * both forms, in order.
+     */
+    public void pack(float[] params, int part, int parts) {
+        final long total = panelStart[panelStart.length - 1];
+        final long g0 = total * part / parts, g1 = total * (part + 1) / parts;
+        for (int d = 0; d < dense.length; d++) {
+            final Dense l = dense[d];
+            final int w = l.weightOffset(), in = l.in(), out = l.out();
+            // Forward form: op(B) = W [in, out], so k = in, n = out.
+            packRange(g0, g1, panelStart[2 * d], panelStart[2 * d + 1], false, in, out, params, w, out, fwdOff[d]);
+            if (bwdOff[d] >= 0) {
+                // Backward form: op(B) = W^T [out, in], stored as W [in, out]: k = out, n = in.
+                packRange(g0, g1, panelStart[2 * d + 1], panelStart[2 * d + 2], true, out, in, params, w, out, bwdOff[d]);
+            }
+        }
+    }
+
+    private void packRange(long g0, long g1, long p0, long p1, boolean trans, int k, int n,
+                           float[] b, int bOff, int ldb, long off) {
+        long lo = Math.max(g0, p0), hi = Math.min(g1, p1);
+        if (lo >= hi) return;
+        int n0 = (int) (lo - p0) * align, n1 = (int) Math.min(n, (hi - p0) * align);
+        gemm.packB(trans, k, n, n0, n1, b, bOff, ldb, data, (int) off);
+    }
+}
