@@ -48,6 +48,8 @@ import java.util.concurrent.TimeUnit;
  * optimizer scalars set by the coordinator are visible in update.
  */
 public final class Engine implements AutoCloseable {
+    /** Barrier spin time before parking when there is a core per worker. */
+    static final long SPIN_NANOS = 2_000_000;
     /** Padding, in doubles, between per-shard / per-worker slots (128 bytes: two cache lines). */
     private static final int PAD = 16;
 
@@ -76,7 +78,7 @@ public final class Engine implements AutoCloseable {
 
     private final Worker[] workers;
     /** The phase barrier: workers arrive, the coordinator parks until the last one has. */
-    private final PhaseCountdown barrier = new PhaseCountdown();
+    private final PhaseCountdown barrier;
     /** The phase start signal the pool workers wait on. */
     private final PhaseGate gate;
     private boolean started;
@@ -116,7 +118,12 @@ public final class Engine implements AutoCloseable {
         this.shardLoss = new double[shards * PAD];
         this.shardCorrect = new int[shards * PAD * 2];
         this.blockSq = new double[plan.blocks()];
-        this.gate = new PhaseGate(threads);
+        // Spin for up to 2 ms at the barriers when every worker has a core of its own (waking a
+        // parked thread costs 50-100 us and more on a VM, per phase); never spin when the workers
+        // outnumber the cores, since a spinning thread would take a core from one that works.
+        long spin = threads <= Runtime.getRuntime().availableProcessors() ? SPIN_NANOS : 0;
+        this.barrier = new PhaseCountdown(spin);
+        this.gate = new PhaseGate(threads, spin);
         this.workers = new Worker[threads];
         for (int w = 0; w < threads; w++) workers[w] = new Worker(w);
         this.pool = new ForkJoinPool(Math.max(1, threads - 1), p -> {

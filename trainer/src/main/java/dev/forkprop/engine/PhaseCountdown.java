@@ -53,16 +53,36 @@ public final class PhaseCountdown {
     }
 
     /**
-     * Spins this many times before parking. The coordinator arrives as worker 0, so the others are
-     * usually microseconds behind it; a park/unpark round trip costs tens of microseconds, which
-     * is a tenth of a small model's step (784-100-10, batch 32). About 20 us of spinning here.
+     * Default spin before parking, in nanoseconds. The coordinator arrives as worker 0, so the
+     * others are usually microseconds behind it; a park/unpark round trip costs tens of
+     * microseconds, which is a tenth of a small model's step (784-100-10, batch 32).
      */
-    static final int SPINS = 1 << 12;
+    static final long DEFAULT_SPIN_NANOS = 20_000;
 
-    /** Coordinator only: spins briefly, then parks until every party has arrived. Allocates nothing. */
+    private final long spinNanos;
+
+    public PhaseCountdown() {
+        this(DEFAULT_SPIN_NANOS);
+    }
+
+    /**
+     * @param spinNanos how long {@link #await} spins before it parks. The engine spins for
+     *     milliseconds when it has a core per worker: the coordinator has nothing else to do, and
+     *     on a virtual machine a parked vCPU can take 50-100 us and more to come back.
+     */
+    public PhaseCountdown(long spinNanos) {
+        if (spinNanos < 0) throw new IllegalArgumentException("spin time must be >= 0: " + spinNanos);
+        this.spinNanos = spinNanos;
+    }
+
+    /** Coordinator only: spins for up to the spin time, then parks until every party has arrived. Allocates nothing. */
     public void await() {
-        for (int i = 0; i < SPINS; i++) {
+        if (done) return;
+        final long start = System.nanoTime();
+        for (int i = 1; ; i++) {
             if (done) return;
+            // The clock is read every 64 spins (a pause is tens of cycles; nanoTime about 20 ns).
+            if ((i & 63) == 0 && System.nanoTime() - start >= spinNanos) break;
             Thread.onSpinWait();
         }
         waiter = Thread.currentThread();

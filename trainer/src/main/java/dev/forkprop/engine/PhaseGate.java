@@ -11,8 +11,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Why not submit a task per phase: an idle pool thread is parked, and waking a parked thread
  * costs tens to hundreds of microseconds on a virtual machine (measured here: 784-256-256-10 at
  * batch 128 ran at 56k-106k samples/s on 2 threads depending on wake-ups). Phases come back to
- * back, so a worker spins {@link #SPINS} times before it parks, and usually sees the next phase
- * while still spinning.
+ * back, so a worker spins for a while (see the constructor) before it parks, and usually sees the
+ * next phase while still spinning.
  *
  * <p>Usage: the coordinator writes the phase's inputs, then {@link #open()}; worker {@code w}
  * loops {@code seen = await(w, seen)}, runs the phase, arrives at the countdown. {@link #close()}
@@ -29,15 +29,27 @@ import java.util.concurrent.locks.LockSupport;
  * worker and unparks it (a permit given before {@code park} makes it return at once).
  */
 public final class PhaseGate {
-    /** Spins before parking: about 50 us on this machine, longer than any gap between phases. */
-    static final int SPINS = 1 << 14;
+    /** Default spin before parking: 50 us, longer than any gap between the phases of one step. */
+    static final long DEFAULT_SPIN_NANOS = 50_000;
 
     private volatile long phase;
     private volatile boolean closed;
     private final AtomicReferenceArray<Thread> parked;
+    private final long spinNanos;
 
     public PhaseGate(int workers) {
+        this(workers, DEFAULT_SPIN_NANOS);
+    }
+
+    /**
+     * @param spinNanos how long {@link #await} spins before parking; the engine spins for
+     *     milliseconds when every worker has a core (then also the gaps between steps are
+     *     bridged), and not at all when there are more workers than cores.
+     */
+    public PhaseGate(int workers, long spinNanos) {
+        if (spinNanos < 0) throw new IllegalArgumentException("spin time must be >= 0: " + spinNanos);
         this.parked = new AtomicReferenceArray<>(workers);
+        this.spinNanos = spinNanos;
     }
 
     /** Coordinator only: starts the next phase and wakes any parked worker. */
@@ -70,8 +82,11 @@ public final class PhaseGate {
      */
     public long await(int w, long seen) {
         long p;
-        for (int i = 0; i < SPINS; i++) {
+        if ((p = phase) != seen) return p;
+        final long start = System.nanoTime();
+        for (int i = 1; ; i++) {
             if ((p = phase) != seen) return p;
+            if ((i & 63) == 0 && System.nanoTime() - start >= spinNanos) break;
             Thread.onSpinWait();
         }
         parked.set(w, Thread.currentThread());
