@@ -33,7 +33,8 @@ import picocli.CommandLine.Model.CommandSpec;
  *
  * <p>After one untimed run per thread count (so the JIT has compiled everything), for each repeat
  * the thread counts run in turn (alternating, so drift on a noisy machine hits
- * every count alike); each run builds a fresh engine, warms up, then times {@code --steps} steps.
+ * every count alike); each run builds a fresh engine, warms up (until the JIT is quiet), then
+ * times {@code --steps} steps.
  * Reported per thread count: median samples/s with min and max over repeats, speedup and
  * efficiency against the first thread count's median, step latency p50/p99/p99.9 over all timed
  * steps, and the per-phase split (compute, reduce, update). The benchmark checks that training
@@ -54,7 +55,8 @@ public final class ScalingCommand implements Callable<Integer> {
     String optimizer = "adam";
     @Option(names = "--weak", description = "batch per thread fixed (batch x threads) instead of global batch fixed")
     boolean weak;
-    @Option(names = "--warmup-steps", description = "untimed steps per run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--warmup-steps", description = "untimed steps per run, at least; warm-up goes on until the JIT "
+            + "has compiled nothing for 20 steps, up to 10x this (default: ${DEFAULT-VALUE})")
     int warmup = 30;
     @Option(names = "--steps", description = "timed steps per run (default: ${DEFAULT-VALUE})")
     int steps = 100;
@@ -195,18 +197,29 @@ public final class ScalingCommand implements Callable<Integer> {
             int per = data.size() / b;
             double firstLoss = Double.NaN;
             long timedNanos = 0;
-            for (int s = 1; s <= warmup + steps; s++) {
+            // Warm-up: at least --warmup-steps, then on until the JIT has been quiet for QUIET steps
+            // (compiler threads compete with the workers for cores: a compilation during a timed
+            // step is not the steady state), at most 10x --warmup-steps.
+            var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+            long lastJit = jit.getTotalCompilationTime();
+            int quiet = 0, warm = -1;
+            for (int s = 1; warm < 0 || s <= warm + steps; s++) {
                 long t0 = System.nanoTime();
                 e.step(data, order, ((s - 1) % per) * b, s, optimizer.startsWith("adam") ? 1e-3f : 0.01f);
                 long dt = System.nanoTime() - t0;
                 if (s == 1) firstLoss = e.last.loss;
-                if (s > warmup) {
-                    timedNanos += dt;
-                    step.recordValue(dt);
-                    compute.recordValue(e.last.computeNanos);
-                    reduce.recordValue(e.last.reduceNanos);
-                    update.recordValue(e.last.updateNanos);
+                if (warm < 0) {
+                    long j = jit.getTotalCompilationTime();
+                    quiet = j == lastJit ? quiet + 1 : 0;
+                    lastJit = j;
+                    if (s >= warmup && (quiet >= QUIET || s >= 10 * Math.max(1, warmup))) warm = s;
+                    continue;
                 }
+                timedNanos += dt;
+                step.recordValue(dt);
+                compute.recordValue(e.last.computeNanos);
+                reduce.recordValue(e.last.reduceNanos);
+                update.recordValue(e.last.updateNanos);
             }
             double lastLoss = e.last.loss;
             if (!(Double.isFinite(lastLoss) && lastLoss < firstLoss)) {
@@ -215,6 +228,9 @@ public final class ScalingCommand implements Callable<Integer> {
             return new Run((double) steps * b / (timedNanos / 1e9), step, compute, reduce, update);
         }
     }
+
+    /** Steps without any JIT compilation that end the warm-up. */
+    static final int QUIET = 20;
 
     private static Histogram hist() {
         return new Histogram(3_600_000_000_000L, 3);
