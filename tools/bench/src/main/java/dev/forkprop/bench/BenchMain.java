@@ -20,7 +20,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "bench", sortOptions = false,
         description = "forkprop benchmarks: ./run.sh bench SUBCOMMAND [OPTIONS] (SUBCOMMAND --help for its options).",
-        subcommands = {KernelsCommand.class, ScalingCommand.class})
+        subcommands = {KernelsCommand.class, ScalingCommand.class, SoakCommand.class})
 public final class BenchMain implements Callable<Integer> {
 
     static final int EXIT_USAGE = 2;
