@@ -83,6 +83,8 @@ public final class Engine implements AutoCloseable {
     private final PhaseGate gate;
     private boolean started;
     private int phaseKind;
+    /** Coordinator time spent at the barriers in the current step (see {@link StepResult#waitNanos}). */
+    private long waitNanos;
 
     // Step inputs, written by the coordinator before invoking a phase (HB: pool submission).
     private Dataset data;
@@ -156,6 +158,7 @@ public final class Engine implements AutoCloseable {
         this.stepNo = step;
         StepResult r = last;
         long t0 = System.nanoTime();
+        waitNanos = 0;
         run(PACK);
         run(COMPUTE);
         long t1 = System.nanoTime();
@@ -183,6 +186,7 @@ public final class Engine implements AutoCloseable {
         r.computeNanos = t1 - t0;
         r.reduceNanos = t2 - t1;
         r.updateNanos = t3 - t2;
+        r.waitNanos = waitNanos;
         r.finite = finite;
         return finite;
     }
@@ -229,8 +233,10 @@ public final class Engine implements AutoCloseable {
         gate.open();
         // The coordinator is worker 0: T threads in all, so on T cores nobody waits for a core.
         workers[0].runPhase();
+        long own = System.nanoTime();
         // HB: each worker's writes -> barrier.arrive() -> barrier.await() returns (PhaseCountdown).
         barrier.await();
+        waitNanos += System.nanoTime() - own;
         for (Worker w : workers) {
             if (w.failure != null) {
                 throw new WorkerFailure("worker " + w.id + " failed in the " + PHASES[kind] + " phase at step "

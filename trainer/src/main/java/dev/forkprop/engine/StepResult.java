@@ -13,6 +13,12 @@ public final class StepResult {
     /** Norm of the mean gradient (before clipping). */
     public double gradNorm;
     public long computeNanos, reduceNanos, updateNanos;
+    /**
+     * Of the three phase times above, how long the coordinator (worker 0) waited at the phase
+     * barriers for the other workers after finishing its own part: load imbalance, wake-up
+     * latency and preemption. 0 with one thread.
+     */
+    public long waitNanos;
     /** False when loss or gradient was NaN or infinite and the update was skipped. */
     public boolean finite;
 
