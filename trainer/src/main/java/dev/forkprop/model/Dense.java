@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 public final class Dense implements Layer {
     private final int in, out;
     private int w, b;
-    /** This layer's index among the network's dense layers in {@link WeightPacks}. */
+    /** This layer's index among its network's dense layers (set by {@link Network}; used by {@link WeightPacks}). */
     int packIndex = -1;
 
     public Dense(int in, int out) {

@@ -40,6 +40,13 @@ public final class Network {
             buf += layers[i].bufferSize();
         }
         this.bufferSize = buf;
+        int dense = 0;
+        for (Layer l : layers) {
+            if (l instanceof Dense d) {
+                if (d.packIndex >= 0) throw new IllegalArgumentException("a dense layer instance can be in one network only");
+                d.packIndex = dense++;
+            }
+        }
     }
 
     public static Builder builder(int in) {

@@ -20,7 +20,6 @@ import dev.forkprop.kernels.Gemm;
 public final class WeightPacks {
     private final Gemm gemm;
     private final Dense[] dense;
-    private final int[] layerIndex;
     /** Per dense layer: offsets of the forward (W) and backward (W^T, or -1) packs in {@link #data}. */
     private final long[] fwdOff, bwdOff;
     /** Per (dense layer, form): first global panel; the last entry is the panel count. */
@@ -35,7 +34,6 @@ public final class WeightPacks {
         int count = 0;
         for (Layer l : layers) if (l instanceof Dense) count++;
         dense = new Dense[count];
-        layerIndex = new int[count];
         fwdOff = new long[count];
         bwdOff = new long[count];
         panelStart = new long[2 * count + 1];
@@ -43,8 +41,7 @@ public final class WeightPacks {
         for (int l = 0, d = 0; l < layers.length; l++) {
             if (!(layers[l] instanceof Dense layer)) continue;
             dense[d] = layer;
-            layerIndex[d] = l;
-            layer.packIndex = d;
+            assert layer.packIndex == d : "Network numbers its dense layers in order";
             fwdOff[d] = size;
             size += gemm.packedBSize(layer.in(), layer.out());
             panelStart[2 * d] = panels;
