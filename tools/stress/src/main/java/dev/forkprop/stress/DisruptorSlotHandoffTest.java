@@ -16,7 +16,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
  * Protocol 6, handoff of preallocated slots through an LMAX Disruptor 4 {@link RingBuffer} (the
- * pattern of the telemetry ring and of {@code BatchPrefetch}): a single producer claims a slot with
+ * pattern of the telemetry ring; {@code SpscBatchPrefetch} has its own test, {@link BatchPrefetchTest}): a single producer claims a slot with
  * {@code next()}, writes every field of the preallocated event, and {@code publish}es; the
  * consumer {@code waitFor}s the sequence on a {@link SequenceBarrier}, reads the fields, and
  * only then advances its {@link Sequence}, which gates the producer.
