@@ -31,7 +31,8 @@ import java.util.concurrent.locks.LockSupport;
  *       }
  *   }                                 // close: stops and joins the loader, never waits on it forever
  * }</pre>
- * {@code take} and {@code release} allocate nothing and take no locks; nor does the loader after
+ * {@code take} and {@code release} allocate nothing and take no Java locks ({@code release} may unpark
+ * the loader: one futex wake); nor does the loader allocate after
  * the constructor (the shuffle draws from an inline SplitMix64 instead of a new
  * {@code SplittableRandom} per epoch).
  *
@@ -82,7 +83,7 @@ public final class SpscBatchPrefetch implements AutoCloseable {
      */
     /** Ring capacity in batches; see the design notes for why 4. */
     public static final int SLOTS = 4;
-    /** Consumer: onSpinWaits before it parks between checks (~1 us on the machines here). */
+    /** Consumer: onSpinWaits (PAUSE) before it parks between checks: a few microseconds, not tuned. */
     static final int SPINS = 200;
     /** Consumer: one park between checks of the cursor while the loader is behind. */
     static final long CONSUMER_PARK_NANOS = 20_000;
