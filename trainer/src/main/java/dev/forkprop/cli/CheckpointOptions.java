@@ -22,6 +22,12 @@ import picocli.CommandLine.Spec;
  * {@link Trainer} and the file format in {@link Checkpoint}: what to restore before step 1, when to
  * save, and what a stop signal does. Not the file format, and not the signal plumbing
  * ({@link StopSignals}).
+ *
+ * <p>Besides {@code ckpt-<step>.safetensors}, the directory holds {@code best.safetensors} when
+ * the run has a validation split: the checkpoint after the epoch with the lowest validation loss
+ * so far (metadata {@code val_loss}, {@code val_accuracy}), rewritten atomically on each new best.
+ * No checkpoint is written of a step whose update was skipped (non-finite loss or gradient), nor
+ * of parameters that are not finite; after divergence the last good checkpoint stays the newest.
  */
 public final class CheckpointOptions {
 
@@ -40,6 +46,9 @@ public final class CheckpointOptions {
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
+
+    /** The best-validation checkpoint's file name in the checkpoint directory. */
+    static final String BEST = "best.safetensors";
 
     /** Configuration keys that a resumed run must repeat exactly (the rest is position or informational). */
     private static final Set<String> POSITION = Set.of("step", "epoch", "batches_done", "epochs", "max_steps", "threads", "total_steps");
@@ -104,6 +113,10 @@ public final class CheckpointOptions {
         private Trainer.Start start = Trainer.Start.FRESH;
         private long lastSavedStep = -1;
         private long lastSaveNanos = System.nanoTime();
+        private Path lastSaved, best;
+        // The validation record as of the last step, written into every checkpoint (see Trainer.Start).
+        private double bestValLoss = Double.NaN;
+        private int bestEpoch, validatedEpochs;
 
         Session(Network net, Engine engine, Optimizer opt, Map<String, String> config, StopSignals signals) {
             this.net = net;
@@ -139,16 +152,30 @@ public final class CheckpointOptions {
                         + c.get("total_steps") + " steps, this run would have " + config.get("total_steps") + "; keep --epochs/--max-steps");
             }
             c.restore(net, engine.params, engine.buffers, opt);
-            start = new Trainer.Start(Long.parseLong(c.get("step")), Integer.parseInt(c.get("epoch")), Integer.parseInt(c.get("batches_done")));
+            Map<String, String> m = c.metadata(); // checkpoints before early stopping have no validation record
+            bestValLoss = Double.parseDouble(m.getOrDefault("best_val_loss", "NaN"));
+            bestEpoch = Integer.parseInt(m.getOrDefault("best_epoch", "0"));
+            validatedEpochs = Integer.parseInt(m.getOrDefault("validated_epochs", "0"));
+            start = new Trainer.Start(Long.parseLong(c.get("step")), Integer.parseInt(c.get("epoch")), Integer.parseInt(c.get("batches_done")),
+                    bestValLoss, bestEpoch, validatedEpochs);
             lastSavedStep = start.step();
+            lastSaved = f;
+            if (dir != null && java.nio.file.Files.isRegularFile(dir.resolve(BEST))) best = dir.resolve(BEST);
             System.err.printf("forkprop: resumed from %s (step %d, epoch %d, batch %d)%n", f, start.step(), start.epoch() + 1, start.batchesDone());
         }
 
         Trainer.Start start() { return start; }
 
+        /** The newest checkpoint this run wrote (or resumed from), or null. */
+        Path lastSaved() { return lastSaved; }
+
+        /** {@code best.safetensors} once written (or found on resume), else null. */
+        Path best() { return best; }
+
         @Override
         public boolean afterStep(long step, int epoch, int batchesDone) {
-            if (dir != null && ((every > 0 && step % every == 0)
+            // A step whose update was skipped (non-finite loss or gradient) is not checkpointed; the next good one is.
+            if (dir != null && engine.last.finite && ((every > 0 && step % every == 0)
                     || (minutes > 0 && System.nanoTime() - lastSaveNanos >= (long) (minutes * 60e9)))) {
                 save(step, epoch, batchesDone);
             }
@@ -156,10 +183,30 @@ public final class CheckpointOptions {
         }
 
         @Override
+        public boolean afterEpoch(long step, int epoch, int batchesDone, double valLoss, double valAccuracy,
+                                  double bestLoss, int bestAt) {
+            bestValLoss = bestLoss;
+            bestEpoch = bestAt;
+            validatedEpochs = epoch + 1;
+            if (dir != null && bestAt == epoch + 1) {
+                Map<String, String> m = metadata(step, epoch, batchesDone);
+                m.put("val_loss", Double.toString(valLoss));
+                m.put("val_accuracy", Double.toString(valAccuracy));
+                if (finite("best checkpoint after epoch " + (epoch + 1))) {
+                    Path f = dir.resolve(BEST);
+                    Checkpoint.capture(net, engine.params, engine.buffers, opt, m).write(f);
+                    best = f;
+                    System.err.printf("forkprop: best validation loss %.4f (epoch %d): %s%n", valLoss, epoch + 1, f);
+                }
+            }
+            return false;
+        }
+
+        @Override
         public void atEnd(long step, int epoch, int batchesDone, boolean stopped) {
             Path saved = null;
             if (dir != null && step != lastSavedStep) saved = save(step, epoch, batchesDone);
-            else if (dir != null) saved = Checkpoint.fileFor(dir, step);
+            else if (dir != null) saved = lastSaved;
             String sig = signals.received();
             if (sig != null) {
                 System.err.printf("forkprop: stopped by SIG%s after step %d; %s%n", sig, step, saved == null
@@ -168,16 +215,34 @@ public final class CheckpointOptions {
             }
         }
 
+        /** Saves ckpt-{@code step}; returns it, or the last one saved when the parameters are not finite. */
         private Path save(long step, int epoch, int batchesDone) {
+            if (!finite("checkpoint at step " + step)) return lastSaved;
+            Path f = Checkpoint.capture(net, engine.params, engine.buffers, opt, metadata(step, epoch, batchesDone)).saveInto(dir, step, keep);
+            lastSavedStep = step;
+            lastSaveNanos = System.nanoTime();
+            lastSaved = f;
+            System.err.printf("forkprop: checkpoint %s%n", f);
+            return f;
+        }
+
+        private Map<String, String> metadata(long step, int epoch, int batchesDone) {
             Map<String, String> m = new LinkedHashMap<>(config);
             m.put("step", Long.toString(step));
             m.put("epoch", Integer.toString(epoch));
             m.put("batches_done", Integer.toString(batchesDone));
-            Path f = Checkpoint.capture(net, engine.params, engine.buffers, opt, m).saveInto(dir, step, keep);
-            lastSavedStep = step;
-            lastSaveNanos = System.nanoTime();
-            System.err.printf("forkprop: checkpoint %s%n", f);
-            return f;
+            m.put("best_val_loss", Double.toString(bestValLoss));
+            m.put("best_epoch", Integer.toString(bestEpoch));
+            m.put("validated_epochs", Integer.toString(validatedEpochs));
+            return m;
+        }
+
+        /** True when parameters and buffers are all finite; else says that {@code what} is not written. */
+        private boolean finite(String what) {
+            if (allFinite(engine.params) && allFinite(engine.buffers)) return true;
+            System.err.printf("forkprop: %s not written: the parameters are not finite (NaN or infinite)%s%n", what,
+                    lastSaved == null ? "" : "; keeping " + lastSaved);
+            return false;
         }
 
         /** 0, or 128 + the signal number (130 for SIGINT, 143 for SIGTERM) when a signal stopped the run. */
@@ -189,6 +254,11 @@ public final class CheckpointOptions {
         public void close() {
             signals.close();
         }
+    }
+
+    private static boolean allFinite(float[] a) {
+        for (float v : a) if (!Float.isFinite(v)) return false;
+        return true;
     }
 
     private String resumeArgs() {

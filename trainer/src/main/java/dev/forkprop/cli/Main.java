@@ -14,6 +14,8 @@ public final class Main implements Runnable {
 
     /** Exit code for bad input: flags, data files, specs. */
     public static final int EXIT_BAD_INPUT = 2;
+    /** Exit code of a training run stopped by non-finite losses or gradients ({@code --max-bad-steps}). */
+    public static final int EXIT_DIVERGED = 3;
 
     @Override
     public void run() {

@@ -85,13 +85,19 @@ public final class TrainCommand implements Callable<Integer> {
     long seed = 1;
     @Option(names = "--val", description = "hold out the last N training samples for validation (default: ${DEFAULT-VALUE})")
     int val = 0;
+    @Option(names = "--early-stop", paramLabel = "PATIENCE", description = "stop after PATIENCE epochs in a row without a lower validation loss; needs --val (0: off) (default: ${DEFAULT-VALUE})")
+    int earlyStop = 0;
+    @Option(names = "--max-bad-steps", paramLabel = "N", description = "stop (exit code 3) after N consecutive steps whose loss or gradient is not finite; their updates are skipped (default: ${DEFAULT-VALUE})")
+    int maxBadSteps = 3;
+    @Option(names = "--on-nonfinite", description = "skip: skip the update and go on, up to --max-bad-steps in a row; stop: stop at the first such step (default: ${DEFAULT-VALUE})")
+    String onNonFinite = "skip";
     @Option(names = "--gemm", description = "GEMM kernel: vector, scalar, reference (default: fastest)")
     String gemm;
     @Option(names = "--json", description = "print one JSON summary as the last line of stdout")
     boolean json;
     @Option(names = "--log-every", description = "seconds between progress lines (default: ${DEFAULT-VALUE})")
     double logEvery = 10;
-    @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce/update")
+    @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce/update/data_wait")
     Path hlog;
     @Mixin
     OutputOptions output = new OutputOptions();
@@ -108,6 +114,10 @@ public final class TrainCommand implements Callable<Integer> {
         check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
         check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
         check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
+        check(earlyStop >= 0, "--early-stop must be >= 0, got " + earlyStop);
+        check(earlyStop == 0 || val > 0, "--early-stop needs a validation split: add --val N");
+        check(maxBadSteps >= 1, "--max-bad-steps must be >= 1, got " + maxBadSteps);
+        check(onNonFinite.equals("skip") || onNonFinite.equals("stop"), "--on-nonfinite must be skip or stop, got '" + onNonFinite + "'");
         output.prepare();
         checkpoints.validate(output.out);
 
@@ -170,28 +180,62 @@ public final class TrainCommand implements Callable<Integer> {
         check(shardCount >= threads, "--shards (" + shardCount + ") must be >= --threads (" + threads + ")");
         check(batch >= shardCount, "--batch " + batch + " is smaller than the shard count " + shardCount);
 
-        System.err.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
-                data, train.size(), validation == null ? 0 : validation.size(), test.size(), net.spec(), net.layout().parameterCount(),
-                optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
         int exit;
         try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth);
              CheckpointOptions.Session ck = checkpoints.begin(net, engine, opt,
                      CheckpointOptions.config(this, net, opt, sched, lossName, shardCount, total, targetWidth))) {
             net.init(engine.params, engine.buffers, initKind, seed);
-            ck.restore();
-            Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, output.hlog(hlog));
+            ck.restore(); // before the banner: a bad checkpoint is then the only line
+            System.err.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
+                    data, train.size(), validation == null ? 0 : validation.size(), test.size(), net.spec(), net.layout().parameterCount(),
+                    optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
+            Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, output.hlog(hlog))
+                    .maxBadSteps(onNonFinite.equals("stop") ? 1 : maxBadSteps)
+                    .earlyStop(earlyStop);
             output.attach(trainer, System.err, epochs, perEpoch, total, classification, logEvery);
             Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps, ck.start(), ck);
             exit = ck.exitCode();
             System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
-                            + " | compute p50 %.3f p99 %.3f | reduce p50 %.3f p99 %.3f | update p50 %.3f p99 %.3f ms%n",
+                            + " | compute p50 %.3f p99 %.3f | reduce p50 %.3f p99 %.3f | update p50 %.3f p99 %.3f | data wait p50 %.3f p99 %.3f ms%s%n",
                     r.testLoss, Double.isNaN(r.testAccuracy) ? "n/a" : String.format("%.4f", r.testAccuracy), r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
-                    r.computeMsP50, r.computeMsP99, r.reduceMsP50, r.reduceMsP99, r.updateMsP50, r.updateMsP99);
+                    r.computeMsP50, r.computeMsP99, r.reduceMsP50, r.reduceMsP99, r.updateMsP50, r.updateMsP99, r.dataWaitMsP50, r.dataWaitMsP99,
+                    r.skippedSteps > 0 ? " | " + r.skippedSteps + " bad steps skipped" : "");
+            if (r.earlyStopped) {
+                System.err.printf("forkprop: early stop after epoch %d: no lower validation loss for %d epochs (best %.4f at epoch %d%s)%n",
+                        r.epochs, earlyStop, r.bestValLoss, r.bestEpoch, ck.best() == null ? "" : ", saved in " + ck.best());
+            }
             ObjectNode summary = summary(r, engine.params);
             output.finish(r, summary);
             if (json) System.out.println(new ObjectMapper().writeValueAsString(summary));
+            if (r.diverged) {
+                System.err.println(divergence(r, ck));
+                exit = Main.EXIT_DIVERGED;
+            }
         }
         return exit;
+    }
+
+    /**
+     * The one-line message of a diverged run: where, the likely cause and what to try, and which
+     * checkpoint holds the last good state.
+     */
+    private String divergence(Trainer.Result r, CheckpointOptions.Session ck) {
+        long n = r.lastBadStep - r.firstBadStep + 1;
+        String where = n == 1 ? "the loss or gradient was not finite at step " + r.lastBadStep
+                : "the loss or gradient was not finite for " + n + " consecutive steps (" + r.firstBadStep + "-" + r.lastBadStep + ")";
+        String saved = ck.lastSaved() != null ? "last good checkpoint: " + ck.lastSaved()
+                : checkpoints.dir == null ? "no checkpoint kept (no --checkpoint-dir)" : "no good checkpoint was written";
+        return "forkprop: diverged at step " + r.lastBadStep + ": " + where + ", updates skipped; the learning rate is probably too high (--lr "
+                + compact(lr) + "): try a smaller --lr, e.g. " + compact(lr / 10) + "; " + saved;
+    }
+
+    /** A number as a person writes it: 3 significant digits, no trailing zeros, e.g. 1e6, 0.001, 2.5e-5. */
+    static String compact(double v) {
+        String s = String.format(java.util.Locale.ROOT, "%.3g", v);
+        if (!s.contains("e")) return s.contains(".") ? s.replaceFirst("\\.?0+$", "") : s;
+        String[] me = s.split("e");
+        String mantissa = me[0].contains(".") ? me[0].replaceFirst("\\.?0+$", "") : me[0];
+        return mantissa + "e" + Integer.parseInt(me[1]);
     }
 
     /** The one-object run summary --json prints (and run.json extends). */
@@ -213,6 +257,16 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("reduce_ms_p99", r.reduceMsP99);
         o.put("update_ms_p50", r.updateMsP50);
         o.put("update_ms_p99", r.updateMsP99);
+        o.put("data_wait_ms_p50", r.dataWaitMsP50);
+        o.put("data_wait_ms_p99", r.dataWaitMsP99);
+        o.put("data_wait_ms_max", r.dataWaitMsMax);
+        o.put("data_wait_s", r.dataWaitSeconds);
+        o.put("bad_steps", r.skippedSteps);
+        o.put("diverged", r.diverged);
+        if (r.diverged) o.put("last_good_step", r.lastGoodStep);
+        o.put("early_stopped", r.earlyStopped);
+        if (Double.isNaN(r.bestValLoss)) o.putNull("best_val_loss"); else o.put("best_val_loss", r.bestValLoss);
+        if (r.bestEpoch > 0) o.put("best_epoch", r.bestEpoch);
         o.put("telemetry_dropped", r.droppedTelemetry);
         o.put("wall_s", r.wallSeconds);
         o.put("params_sha256", ParamsHash.sha256(params));

@@ -1,10 +1,12 @@
 /**
  * Reading datasets: IDX images and labels (MNIST, Fashion-MNIST), CSV tables, and a seeded
  * synthetic regression problem, all behind one {@link dev.forkprop.data.Dataset} interface that
- * the trainer's batch loader reads without allocating.
+ * the trainer's batch loader reads without allocating; and that loader,
+ * {@link dev.forkprop.data.SpscBatchPrefetch}: one thread filling the preallocated
+ * {@link dev.forkprop.data.BatchSlot}s of a Disruptor ring with shuffled, normalised minibatches.
  *
- * <p>What this package deliberately is not: it does not shuffle, batch or prefetch (the engine
- * owns the sample order per epoch), and it does not augment.
+ * <p>What this package deliberately is not: it does not decide how many batches a run takes or
+ * when it stops (the {@code Trainer} does), and it does not augment.
  *
  * <p>Conventions:
  * <ul>

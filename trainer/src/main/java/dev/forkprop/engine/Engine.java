@@ -1,5 +1,6 @@
 package dev.forkprop.engine;
 
+import dev.forkprop.data.BatchSlot;
 import dev.forkprop.data.Dataset;
 import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.Vec;
@@ -26,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>pack</b>: worker w packs its share of the weight panels ({@link WeightPacks}) that
  *       every worker's forward and backward products read in the next phase;</li>
  *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
- *       dataset, runs forward, the loss and backward, overwriting gradient buffer s;</li>
+ *       prefetched batch (or the dataset), runs forward, the loss and backward, overwriting gradient buffer s;</li>
  *   <li><b>reduce</b>: worker w sums buffers 0..S-1, in that order, over its slice into buffer 0
  *       and writes the sum of squares of each of its blocks;</li>
  *   <li><b>update</b>: worker w applies the optimizer to its slice of the trainable region.</li>
@@ -90,6 +91,8 @@ public final class Engine implements AutoCloseable {
     private Dataset data;
     private int[] order;
     private int batchStart;
+    /** The prefetched batch of the current step, or null when the step reads {@link #data} itself. */
+    private BatchSlot slot;
     private long stepNo;
     private int evalChunks, evalRows, evalSize;
     /** Test hook: throw in worker {@link #faultWorker} at step {@link #faultStep} (0: never). */
@@ -161,6 +164,7 @@ public final class Engine implements AutoCloseable {
         waitNanos = 0;
         run(PACK);
         run(COMPUTE);
+        if (slot != null) slot.release(); // every worker has copied its rows out (HB: arrive -> await in run)
         long t1 = System.nanoTime();
         double lossSum = 0;
         int correct = 0;
@@ -189,6 +193,27 @@ public final class Engine implements AutoCloseable {
         r.waitNanos = waitNanos;
         r.finite = finite;
         return finite;
+    }
+
+    /**
+     * One training step on a prefetched batch: as {@link #step(Dataset, int[], int, long, float)},
+     * with row r of the batch read from row r of {@code batch} (filled by the loader thread, see
+     * {@link dev.forkprop.data.SpscBatchPrefetch}), and {@code batch} released back to its ring as
+     * soon as the compute phase has copied it out, before reduce. Coordinator thread, which must
+     * be the one that took {@code batch}.
+     */
+    public boolean step(BatchSlot batch, long step, float lr) {
+        if (batch.rows != plan.batch || batch.featureDim != net.in()
+                || (batch.labels.length == 0 && batch.targetDim != targetWidth)) {
+            throw new IllegalArgumentException("batch of " + batch.rows + " rows x " + batch.featureDim + " features (target width "
+                    + batch.targetDim + "), the engine takes " + plan.batch + " x " + net.in() + " (" + targetWidth + ")");
+        }
+        slot = batch;
+        try {
+            return step(null, null, 0, step, lr);
+        } finally {
+            slot = null;
+        }
     }
 
     /** Loss (mean) and correct count over all of {@code data}, in eval mode; result in {@link #last}. */
@@ -334,6 +359,15 @@ public final class Engine implements AutoCloseable {
         }
 
         private void load(Workspace w, int r0, int rows, int in, int out) {
+            final BatchSlot b = slot;
+            if (b != null) {
+                // The shard's rows are contiguous in the slot: rows [r0, r0 + rows) of [batch, in].
+                // HB: the loader's writes -> publish -> the coordinator's take() -> gate.open() -> here.
+                System.arraycopy(b.features, r0 * in, w.input(), 0, rows * in);
+                if (b.labels.length > 0) System.arraycopy(b.labels, r0, w.labels, 0, rows);
+                else System.arraycopy(b.targets, r0 * targetWidth, w.targets, 0, rows * targetWidth);
+                return;
+            }
             final Dataset d = data;
             final boolean cls = d.isClassification();
             for (int r = 0; r < rows; r++) {

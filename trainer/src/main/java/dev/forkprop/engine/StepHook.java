@@ -20,6 +20,22 @@ public interface StepHook {
     /** After step {@code step} finished; return true to stop training now (the test set is still evaluated). */
     boolean afterStep(long step, int epoch, int batchesDone);
 
-    /** Once, after the last step (normal end, max steps, or stop); before the final evaluation. */
+    /**
+     * After the validation of epoch {@code epoch} (0-based), with a validation set only:
+     * {@code valLoss} and {@code valAccuracy} of this epoch, and the lowest validation loss so far
+     * with its 1-based epoch ({@code bestEpoch == epoch + 1}: this epoch is the new best). Return
+     * true to stop now (the test set is still evaluated). An epoch a resumed run validates again
+     * (it was validated before its checkpoint) is not reported twice.
+     */
+    default boolean afterEpoch(long step, int epoch, int batchesDone, double valLoss, double valAccuracy,
+                               double bestValLoss, int bestEpoch) {
+        return false;
+    }
+
+    /**
+     * Once, after the last step (normal end, max steps, early stop, or stop request); before the
+     * final evaluation. After divergence (consecutive bad steps) the position is that of the last
+     * good step: the skipped updates left parameters and optimizer state as that step did.
+     */
     void atEnd(long step, int epoch, int batchesDone, boolean stopped);
 }

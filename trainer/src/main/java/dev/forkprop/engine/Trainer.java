@@ -1,6 +1,8 @@
 package dev.forkprop.engine;
 
+import dev.forkprop.data.BatchSlot;
 import dev.forkprop.data.Dataset;
+import dev.forkprop.data.SpscBatchPrefetch;
 import dev.forkprop.metrics.LatencySummary;
 import dev.forkprop.metrics.Phase;
 import dev.forkprop.metrics.PhaseHistograms;
@@ -18,16 +20,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
- * The training loop, top to bottom: shuffle, step, log, evaluate. The parallel step itself lives
- * in {@link Engine}; this class only decides what each step trains on and when to report.
+ * The training loop, top to bottom: take a batch, step, log, evaluate, decide whether to go on.
+ * The parallel step itself lives in {@link Engine} and the batches come from a loader thread
+ * ({@link SpscBatchPrefetch}); this class only decides when to stop and what to report.
  *
  * <p>Epochs use a seeded Fisher-Yates shuffle of the training indices ({@code seed + epoch}), and
  * drop the last incomplete batch (like PyTorch's {@code drop_last=True}) so every step has the same
- * shape and the buffers sized for it. One coordinator thread; interrupting it stops training at
- * the next step boundary.
+ * shape and the buffers sized for it. The loader fills the batches in that order ahead of the step
+ * loop; the time the loop waits for one is the {@link Phase#DATA_WAIT} latency. One coordinator
+ * thread; interrupting it stops training at the next step boundary.
+ *
+ * <p>Stopping early: after {@link #maxBadSteps} consecutive steps whose loss or gradient was not
+ * finite (the engine skipped their updates) the run stops as {@link Result#diverged}; with
+ * {@link #earlyStop} patience P it stops after P epochs without a lower validation loss
+ * ({@link Result#earlyStopped}). Either way the test set is still evaluated.
  *
  * <p>Telemetry: each step the coordinator fills one preallocated slot of a
  * {@link SpscTelemetryRing} and publishes it; the reporter thread prints progress, records the
@@ -47,8 +55,23 @@ public final class Trainer {
         /** Training samples per second over the steps after warm-up. */
         public double samplesPerSec;
         public double wallSeconds;
+        /** Bad steps: the loss or gradient was not finite and the update was skipped. */
         public long skippedSteps;
         public boolean interrupted;
+        /** Stopped after {@link Trainer#maxBadSteps} consecutive bad steps, {@link #firstBadStep} to {@link #lastBadStep}. */
+        public boolean diverged;
+        public long firstBadStep, lastBadStep;
+        /** The last step whose update was applied (the start step when none was). */
+        public long lastGoodStep;
+        /** Stopped by {@link Trainer#earlyStop}: no lower validation loss for the patience. */
+        public boolean earlyStopped;
+        /** Lowest validation loss so far and its 1-based epoch (NaN and 0 without validation). */
+        public double bestValLoss = Double.NaN;
+        public int bestEpoch;
+        /** Wait for the loader's batches after warm-up, ms (NaN when no step was timed). */
+        public double dataWaitMsP50 = Double.NaN, dataWaitMsP99 = Double.NaN, dataWaitMsMax = Double.NaN;
+        /** Total wait for batches over every step of the run, warm-up (the first fill) included, s. */
+        public double dataWaitSeconds;
         /** Step and per-phase latency after warm-up (ns histograms, 3 significant digits). */
         public LatencySummary latency = LatencySummary.empty();
         /** Step latency after warm-up, ms (NaN when no step was timed). */
@@ -73,6 +96,9 @@ public final class Trainer {
             reduceMsP99 = l.percentileMs(Phase.REDUCE, 99);
             updateMsP50 = l.percentileMs(Phase.UPDATE, 50);
             updateMsP99 = l.percentileMs(Phase.UPDATE, 99);
+            dataWaitMsP50 = l.percentileMs(Phase.DATA_WAIT, 50);
+            dataWaitMsP99 = l.percentileMs(Phase.DATA_WAIT, 99);
+            dataWaitMsMax = l.maxMs(Phase.DATA_WAIT);
         }
     }
 
@@ -84,6 +110,8 @@ public final class Trainer {
     private final Path hlog;
     private final List<TelemetrySink> extraSinks = new ArrayList<>();
     private TelemetrySink progress;
+    private int maxBadSteps;
+    private int earlyStopPatience;
 
     public Trainer(Engine engine, LrSchedule schedule, long seed, PrintStream log, double logEverySeconds) {
         this(engine, schedule, seed, log, logEverySeconds, null);
@@ -121,14 +149,43 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Stops a later {@link #fit} after {@code n} consecutive bad steps (loss or gradient not
+     * finite, update skipped): 1 stops at the first, 0 never stops (bad steps are only counted).
+     */
+    public Trainer maxBadSteps(int n) {
+        if (n < 0) throw new IllegalArgumentException("max bad steps must be >= 0, got " + n);
+        this.maxBadSteps = n;
+        return this;
+    }
+
+    /**
+     * Early stopping for a later {@link #fit}: stop after {@code patience} epochs in a row without
+     * a validation loss below the best so far (0: off). Needs a validation set.
+     */
+    public Trainer earlyStop(int patience) {
+        if (patience < 0) throw new IllegalArgumentException("early-stop patience must be >= 0, got " + patience);
+        this.earlyStopPatience = patience;
+        return this;
+    }
+
     /** Steps per epoch for a training set of {@code n} samples at this engine's batch. */
     public int stepsPerEpoch(int n) {
         return n / engine.plan().batch;
     }
 
-    /** Where a run begins: after {@code step} steps, at batch {@code batchesDone} of 0-based {@code epoch}. */
-    public record Start(long step, int epoch, int batchesDone) {
+    /**
+     * Where a run begins: after {@code step} steps, at batch {@code batchesDone} of 0-based
+     * {@code epoch}; with the validation record so far: the lowest validation loss (NaN: none yet),
+     * its 1-based epoch, and how many epochs the record covers (a resumed run validates again the
+     * epoch it resumes in; an epoch already counted is not counted twice).
+     */
+    public record Start(long step, int epoch, int batchesDone, double bestValLoss, int bestEpoch, int validatedEpochs) {
         public static final Start FRESH = new Start(0, 0, 0);
+
+        public Start(long step, int epoch, int batchesDone) {
+            this(step, epoch, batchesDone, Double.NaN, 0, 0);
+        }
     }
 
     public Result fit(Dataset train, Dataset val, Dataset test, int epochs, long maxSteps) {
@@ -147,24 +204,29 @@ public final class Trainer {
         if (perEpoch == 0) {
             throw new IllegalArgumentException("batch " + batch + " is larger than the training set (" + train.size() + " samples)");
         }
+        final boolean validate = val != null && val.size() > 0;
+        if (earlyStopPatience > 0 && !validate) throw new IllegalArgumentException("early stopping needs a validation set");
         final long totalSteps = maxSteps > 0 ? Math.min(maxSteps, (long) perEpoch * epochs) : (long) perEpoch * epochs;
         final long warmup = start.step() + Math.max(20, totalSteps / 10);
-        final int[] order = new int[train.size()];
         final Result res = new Result();
         final StepResult r = engine.last;
         if (start.batchesDone() > perEpoch || start.epoch() < 0) {
             throw new IllegalArgumentException("cannot start at batch " + start.batchesDone() + " of epoch " + start.epoch()
                     + ": an epoch has " + perEpoch + " batches");
         }
-        long step = start.step(), timedSamples = 0, timedNanos = 0;
+        long step = start.step(), timedSamples = 0, timedNanos = 0, waitNanos = 0;
         int epochAt = start.epoch(), batchesDone = start.batchesDone(); // where the last step left off
+        long lastGood = start.step();
+        int goodEpoch = epochAt, goodBatches = batchesDone, badRun = 0;
+        res.bestValLoss = start.bestValLoss();
+        res.bestEpoch = start.bestEpoch();
         final long startNanos = System.nanoTime();
         final PhaseHistograms latency = new PhaseHistograms(logEveryNanos, openHlog());
         final SpscTelemetryRing telemetry = SpscTelemetryRing.start(sinks(latency, startNanos));
-        try {
+        try (SpscBatchPrefetch batches = SpscBatchPrefetch.start(train, batch, seed, start.epoch(), start.batchesDone(),
+                totalSteps - start.step())) {
             outer:
             for (int epoch = start.epoch(); epoch < epochs; epoch++) {
-                shuffle(order, seed + epoch);
                 double epochLoss = 0;
                 long epochCorrect = 0, epochSamples = 0;
                 for (int b = epoch == start.epoch() ? start.batchesDone() : 0; b < perEpoch; b++) {
@@ -176,10 +238,25 @@ public final class Trainer {
                     step++;
                     float lr = schedule.lr(step);
                     long t0 = System.nanoTime();
-                    boolean ok = engine.step(train, order, b * batch, step, lr);
+                    BatchSlot slot = batches.take(); // HB: the loader's fill -> publish -> take
+                    long tData = System.nanoTime();
+                    if (slot.epoch() != epoch || slot.index() != b) {
+                        throw new IllegalStateException("the loader is out of step: batch " + (slot.index() + 1) + " of epoch " + (slot.epoch() + 1)
+                                + " for step " + step + " (batch " + (b + 1) + " of epoch " + (epoch + 1) + ")");
+                    }
+                    boolean ok = engine.step(slot, step, lr); // releases the slot after the compute phase
                     long t1 = System.nanoTime();
-                    long dt = t1 - t0;
-                    if (!ok) res.skippedSteps++;
+                    long dt = t1 - t0, wait = tData - t0;
+                    waitNanos += wait;
+                    if (ok) {
+                        badRun = 0;
+                        lastGood = step;
+                        goodEpoch = epoch;
+                        goodBatches = b + 1;
+                    } else {
+                        res.skippedSteps++;
+                        if (badRun++ == 0) res.firstBadStep = step;
+                    }
                     epochLoss += r.loss * r.samples;
                     epochCorrect += r.correct;
                     epochSamples += r.samples;
@@ -190,12 +267,17 @@ public final class Trainer {
                     }
                     StepEvent e = telemetry.tryClaim(); // null: the reporter is a full ring behind; dropped, counted
                     if (e != null) {
-                        e.step(step, epoch + 1, totalSteps, lr, dt, timed, t1)
+                        e.step(step, epoch + 1, totalSteps, lr, dt, timed, t1).dataWait(wait)
                                 .result(r.loss, r.correct, r.samples, r.computeNanos, r.reduceNanos, r.updateNanos, ok);
                         telemetry.publish(e);
                     }
                     epochAt = epoch;
                     batchesDone = b + 1;
+                    if (!ok && maxBadSteps > 0 && badRun >= maxBadSteps) {
+                        res.diverged = true;
+                        res.lastBadStep = step;
+                        break outer; // no afterStep: nothing is checkpointed at a bad step
+                    }
                     if (hook.afterStep(step, epoch, b + 1)) {
                         res.interrupted = true;
                         break outer;
@@ -203,23 +285,40 @@ public final class Trainer {
                 }
                 res.epochs = epoch + 1;
                 res.trainLoss = epochLoss / Math.max(1, epochSamples);
-                if (val != null && val.size() > 0) {
+                boolean stop = false;
+                if (validate) {
                     engine.evaluate(val);
                     res.valLoss = r.loss;
                     res.valAccuracy = r.accuracy();
+                    if (epoch + 1 > start.validatedEpochs()) { // else: validated before the checkpoint we resumed from
+                        if (Double.isFinite(res.valLoss) && !(res.valLoss >= res.bestValLoss)) { // NaN best: none yet
+                            res.bestValLoss = res.valLoss;
+                            res.bestEpoch = epoch + 1;
+                        }
+                        stop = hook.afterEpoch(step, epoch, batchesDone, res.valLoss, res.valAccuracy, res.bestValLoss, res.bestEpoch);
+                        if (stop) res.interrupted = true;
+                        if (earlyStopPatience > 0 && epoch + 1 - res.bestEpoch >= earlyStopPatience) {
+                            res.earlyStopped = true;
+                            stop = true;
+                        }
+                    }
                 }
                 StepEvent e = telemetry.tryClaim();
                 if (e != null) {
                     e.epochEnd(step, epoch + 1, totalSteps, res.trainLoss, epochCorrect, epochSamples, res.valLoss, res.valAccuracy, System.nanoTime());
                     telemetry.publish(e);
                 }
+                if (stop) break;
             }
-            hook.atEnd(step, epochAt, batchesDone, res.interrupted);
+            res.lastGoodStep = lastGood;
+            if (res.diverged) hook.atEnd(lastGood, goodEpoch, goodBatches, true); // the state is still the last good step's
+            else hook.atEnd(step, epochAt, batchesDone, res.interrupted || res.earlyStopped);
         } finally {
             telemetry.close(); // drains the ring; HB: everything the sinks wrote -> here (Thread.join)
         }
         res.steps = step;
         res.samplesPerSec = timedNanos > 0 ? timedSamples / (timedNanos / 1e9) : Double.NaN;
+        res.dataWaitSeconds = waitNanos / 1e9;
         res.droppedTelemetry = telemetry.dropped();
         res.telemetryFailures = telemetry.failures();
         if (latency.summary() != null) res.setLatency(latency.summary());
@@ -255,6 +354,9 @@ public final class Trainer {
 
     private void printLatency(Result res) {
         log.printf("latency after warm-up, ms (%d timed steps)%n%s", res.latency.timedSteps(), res.latency.format());
+        log.printf("data wait: %.1f ms in all, p50 %.3f p99 %.3f max %.3f ms after warm-up%n", res.dataWaitSeconds * 1e3,
+                res.dataWaitMsP50, res.dataWaitMsP99, res.dataWaitMsMax);
+        if (res.skippedSteps > 0) log.printf("bad steps: %d (loss or gradient not finite, update skipped)%n", res.skippedSteps);
         if (res.droppedTelemetry > 0) log.printf("telemetry: %d events dropped (reporter fell behind)%n", res.droppedTelemetry);
         for (Throwable t : res.telemetryFailures) {
             log.printf("telemetry failure: %s%s%n", t.getMessage(), t.getCause() == null ? "" : " <- " + t.getCause());
@@ -262,15 +364,8 @@ public final class Trainer {
         if (hlog != null) log.printf("latency log: %s%n", hlog);
     }
 
-    /** Seeded Fisher-Yates over the identity permutation. */
+    /** Seeded Fisher-Yates over the identity permutation: the loader's epoch order, {@link SpscBatchPrefetch#shuffle}. */
     static void shuffle(int[] order, long seed) {
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        SplittableRandom rnd = new SplittableRandom(seed);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
+        SpscBatchPrefetch.shuffle(order, seed);
     }
 }

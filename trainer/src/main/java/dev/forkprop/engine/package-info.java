@@ -2,13 +2,17 @@
  * The data-parallel training step.
  *
  * <pre>
- *  coordinator (the thread calling Trainer.fit)
- *    |  per step: fill inputs of the step (batch indices), then three phases:
+ *  loader thread (SpscBatchPrefetch): shuffle per epoch, fill slot -> publish (cursor, release)
+ *    |                                                  ^ waits for a free slot (gating sequence)
+ *    v  ring of 4 BatchSlots                            |
+ *  coordinator (the thread calling Trainer.fit)          |
+ *    |  per step: take() the next slot (acquire; the wait is the data_wait phase), then three phases:
  *    |
- *    |  compute   pool.execute(worker w) for w in 0..T-1, park on PhaseCountdown
- *    |            worker w: for its shards s: load rows -> forward -> loss -> backward
- *    |                      into grads[s] (private; only worker w writes it)
+ *    |  compute   open the PhaseGate for workers 1..T-1, run worker 0, park on PhaseCountdown
+ *    |            worker w: for its shards s: copy its rows out of the slot -> forward -> loss
+ *    |                      -> backward into grads[s] (private; only worker w writes it)
  *    |  <-------- last worker arrives, unparks the coordinator (HB: arrive -> await)
+ *    |  release the slot (gating sequence, setVolatile) -------+
  *    |  sum shard losses in shard order
  *    |  reduce    worker w: grads[0][slice w] = grads[0] + grads[1] + ... + grads[S-1]
  *    |                      (fixed order), blockSq[b] for the blocks of slice w

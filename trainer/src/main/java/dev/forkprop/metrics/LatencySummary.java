@@ -61,7 +61,7 @@ public final class LatencySummary {
     public String format() {
         StringBuilder sb = new StringBuilder();
         for (Phase p : Phase.values()) {
-            sb.append(String.format(Locale.ROOT, "%-8s", p.tag));
+            sb.append(String.format(Locale.ROOT, "%-9s", p.tag));
             for (double q : PERCENTILES) {
                 sb.append(String.format(Locale.ROOT, " p%s %.3f", q == Math.rint(q) ? Long.toString((long) q) : Double.toString(q), percentileMs(p, q)));
             }

@@ -18,7 +18,8 @@ import org.HdrHistogram.Histogram;
  * .hlog) and not a progress display.
  *
  * <p>Fields: {@code kind, step, epoch, loss, train_accuracy, lr, samples_per_sec, step_ms_p50,
- * step_ms_p99}; epoch rows add {@code val_loss, val_accuracy} when there is a validation set and
+ * step_ms_p99, bad_steps} ({@code bad_steps}: steps so far whose loss or gradient was not finite,
+ * their updates skipped, as far as their events reached the ring); epoch rows add {@code val_loss, val_accuracy} when there is a validation set and
  * drop {@code lr}. A step row's loss and accuracy are sample-weighted means over its interval,
  * samples/s is samples over summed step time, the percentiles are of the interval's steps (warm-up
  * included: rows describe what happened). {@code train_accuracy} is null for regression. An epoch
@@ -41,6 +42,7 @@ public final class MetricsJsonl implements TelemetrySink {
     private long lastStep;
     private int lastEpoch;
     private double lastLr = Double.NaN;
+    private long badSteps;
 
     /** Running sums of one row; reused. */
     private static final class Interval {
@@ -92,6 +94,7 @@ public final class MetricsJsonl implements TelemetrySink {
         }
         interval.add(e);
         epoch.add(e);
+        if (!e.finite) badSteps++;
         lastStep = e.step;
         lastEpoch = e.epoch;
         lastLr = e.lr;
@@ -126,6 +129,7 @@ public final class MetricsJsonl implements TelemetrySink {
         long n = stats.stepNanos.getTotalCount();
         number(g, "step_ms_p50", n == 0 ? Double.NaN : stats.stepNanos.getValueAtPercentile(50) / 1e6);
         number(g, "step_ms_p99", n == 0 ? Double.NaN : stats.stepNanos.getValueAtPercentile(99) / 1e6);
+        g.writeNumberField("bad_steps", badSteps);
         g.writeEndObject();
         g.flush();
         writer.write('\n');

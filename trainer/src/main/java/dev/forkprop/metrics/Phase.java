@@ -2,14 +2,16 @@ package dev.forkprop.metrics;
 
 /** The latencies the trainer measures per step; {@link #tag} names them in .hlog files. */
 public enum Phase {
-    /** The whole step, as the coordinator timed it. */
+    /** The whole step, as the coordinator timed it: the wait for its batch, then the engine's step. */
     STEP("step"),
     /** Forward and backward on the workers, until the last shard arrived. */
     COMPUTE("compute"),
     /** Summing the per-worker gradients and their squared-norm partials. */
     REDUCE("reduce"),
     /** Clip scale, optimizer update and statistics commit (near zero when the step was skipped). */
-    UPDATE("update");
+    UPDATE("update"),
+    /** The coordinator's wait for the loader's next batch (0 when it was ready: the steady state). */
+    DATA_WAIT("data_wait");
 
     /** The .hlog interval tag. */
     public final String tag;
@@ -25,6 +27,7 @@ public enum Phase {
             case COMPUTE -> e.computeNanos;
             case REDUCE -> e.reduceNanos;
             case UPDATE -> e.updateNanos;
+            case DATA_WAIT -> e.dataWaitNanos;
         };
     }
 }

@@ -37,6 +37,9 @@ public final class ProgressLog implements TelemetrySink {
                     (e.nanoTime - startNanos) / 1e9);
             return;
         }
+        if (!e.finite) {
+            out.printf(Locale.ROOT, "step %d: loss or gradient not finite (loss %s), update skipped%n", e.step, e.loss);
+        }
         if (e.timed) {
             timedSamples += e.samples;
             timedNanos += e.stepNanos;

@@ -36,6 +36,8 @@ public final class StepEvent {
     public double lr;
     /** Wall time of the whole step and of its phases, ns. */
     public long stepNanos, computeNanos, reduceNanos, updateNanos;
+    /** How long the coordinator waited for this step's batch from the loader, ns (part of {@link #stepNanos}). */
+    public long dataWaitNanos;
     /** False when the step was skipped for a non-finite loss or gradient. */
     public boolean finite;
     /** True after warm-up: latency percentiles and samples/s cover only timed steps. */
@@ -62,6 +64,13 @@ public final class StepEvent {
         this.nanoTime = nanoTime;
         this.valLoss = Double.NaN;
         this.valAccuracy = Double.NaN;
+        this.dataWaitNanos = 0;
+        return this;
+    }
+
+    /** Sets the wait for the step's batch (after {@link #step}, which resets it to 0). Allocation-free. */
+    public StepEvent dataWait(long nanos) {
+        this.dataWaitNanos = nanos;
         return this;
     }
 
@@ -88,7 +97,7 @@ public final class StepEvent {
         this.correct = correct;
         this.samples = samples;
         this.lr = Double.NaN;
-        this.stepNanos = this.computeNanos = this.reduceNanos = this.updateNanos = 0;
+        this.stepNanos = this.computeNanos = this.reduceNanos = this.updateNanos = this.dataWaitNanos = 0;
         this.finite = true;
         this.timed = false;
         this.nanoTime = nanoTime;

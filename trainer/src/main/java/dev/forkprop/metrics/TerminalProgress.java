@@ -60,6 +60,9 @@ public final class TerminalProgress implements TelemetrySink {
                     val, (e.nanoTime - startNanos) / 1e9);
             return;
         }
+        if (!e.finite) {
+            out.printf(Locale.ROOT, "\r\033[Kstep %d: loss or gradient not finite (loss %s), update skipped%n", e.step, e.loss);
+        }
         timedSamples += e.samples;
         timedNanos += e.stepNanos;
         bar.stepTo(e.step);

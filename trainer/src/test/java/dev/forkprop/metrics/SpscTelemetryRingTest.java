@@ -112,17 +112,18 @@ class SpscTelemetryRingTest {
         for (long s = 1; s <= 10_000; s++) {
             // Log-uniform 10 us .. 100 ms, with an occasional 1 s outlier.
             long step = (long) Math.exp(rnd.nextDouble(Math.log(1e4), Math.log(1e8))) + (s % 997 == 0 ? 1_000_000_000L : 0);
-            long compute = step / 2, reduce = step / 5, update = step / 10;
+            long compute = step / 2, reduce = step / 5, update = step / 10, wait = s % 50 == 0 ? step / 3 : s % 7;
             boolean timed = s > 50;
             if (timed) {
                 direct.get(Phase.STEP).recordValue(step);
                 direct.get(Phase.COMPUTE).recordValue(compute);
                 direct.get(Phase.REDUCE).recordValue(reduce);
                 direct.get(Phase.UPDATE).recordValue(update);
+                direct.get(Phase.DATA_WAIT).recordValue(wait);
             }
             StepEvent e;
             while ((e = ring.tryClaim()) == null) Thread.onSpinWait();
-            e.step(s, 1, 10_000, 0.1, step, timed, s).result(0.5, 64, 128, compute, reduce, update, true);
+            e.step(s, 1, 10_000, 0.1, step, timed, s).dataWait(wait).result(0.5, 64, 128, compute, reduce, update, true);
             ring.publish(e);
         }
         ring.close();

@@ -17,7 +17,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
  * Protocol 6, handoff of preallocated slots through an LMAX Disruptor 4 {@link RingBuffer} (the
- * pattern of the telemetry ring, whose producer uses {@code tryNext}): a single producer claims a
+ * pattern of the telemetry ring, whose producer uses {@code tryNext}; {@code SpscBatchPrefetch} has
+ * its own test, {@link BatchPrefetchTest}): a single producer claims a
  * slot with {@code tryNext()}, writes every field of the preallocated event, and
  * {@code publish}es; the consumer reads the published cursor, reads the fields of every published
  * slot, and only then advances its {@link Sequence}, which gates the producer.

@@ -7,7 +7,7 @@
  * <ul>
  *   <li>One file per protocol; one nested {@code @JCStressTest} per property.</li>
  *   <li>The production class is under test ({@code PhaseCountdown}, {@code ShardPlan},
- *       {@code Vec}, Disruptor's {@code RingBuffer}); never a copy.</li>
+ *       {@code Vec}, Disruptor's {@code RingBuffer}, {@code SpscBatchPrefetch}); never a copy.</li>
  *   <li>Every outcome has a {@code desc} in words; the bug's outcome is {@code FORBIDDEN}.</li>
  *   <li>Beside each correct test, a deliberately broken twin named {@code Broken...} whose bad
  *       outcome is {@code ACCEPTABLE_INTERESTING}: it shows the test can tell. Where x86's TSO
