@@ -16,6 +16,8 @@ public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
     /** Exit code of a training run stopped by non-finite losses or gradients ({@code --max-bad-steps}). */
     public static final int EXIT_DIVERGED = 3;
+    /** Exit code of a run stopped by a failing worker or data loader (a bug or the environment, not the input). */
+    public static final int EXIT_FAILED = 1;
 
     @Override
     public void run() {
@@ -26,6 +28,15 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
+    /** Where the root cause of {@code t} was thrown, for a one-line report: "(at Class.method(File.java:42))". */
+    static String origin(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        StackTraceElement[] st = root.getStackTrace();
+        String where = st.length == 0 ? "unknown" : st[0].toString();
+        return "(" + root.getClass().getSimpleName() + " at " + where + ")";
+    }
+
     /** Runs the command line and returns the exit code (tests call this). */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
@@ -33,6 +44,11 @@ public final class Main implements Runnable {
             if (ex instanceof IllegalArgumentException || ex instanceof dev.forkprop.data.DataException) {
                 System.err.println("forkprop: " + ex.getMessage());
                 return EXIT_BAD_INPUT;
+            }
+            if (ex instanceof dev.forkprop.engine.WorkerFailure || ex instanceof dev.forkprop.data.BatchLoaderFailure) {
+                // The step has stopped and the pool is shut down; parameters are the last completed step's.
+                System.err.println("forkprop: training stopped: " + ex.getMessage() + " " + origin(ex));
+                return EXIT_FAILED;
             }
             throw ex;
         });

@@ -97,6 +97,12 @@ public final class TrainCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--log-every", description = "seconds between progress lines (default: ${DEFAULT-VALUE})")
     double logEvery = 10;
+    @Option(names = "--max-loss", description = "a step whose loss is above this is bad, like a non-finite one "
+            + "(default: auto, a million times the first step's loss, at least 1e6)")
+    Double maxLoss;
+    @Option(names = "--fault-at", hidden = true,
+            description = "failure drill: the last worker throws at this step (tests the one-line stop)")
+    long faultAt;
     @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce/update/data_wait")
     Path hlog;
     @Mixin
@@ -110,6 +116,7 @@ public final class TrainCommand implements Callable<Integer> {
         check(epochs > 0, "--epochs must be positive, got " + epochs);
         check(threads > 0 && threads <= 4096, "--threads must be in 1..4096, got " + threads);
         check(lr > 0 && Float.isFinite(lr), "--lr must be a positive number, got " + lr);
+        check(maxLoss == null || (maxLoss > 0 && !maxLoss.isNaN()), "--max-loss must be a positive number, got " + maxLoss);
         check(val >= 0, "--val must be >= 0, got " + val);
         check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
         check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
@@ -185,13 +192,16 @@ public final class TrainCommand implements Callable<Integer> {
              CheckpointOptions.Session ck = checkpoints.begin(net, engine, opt,
                      CheckpointOptions.config(this, net, opt, sched, lossName, shardCount, total, targetWidth))) {
             net.init(engine.params, engine.buffers, initKind, seed);
+            if (faultAt > 0) engine.injectFault(faultAt, threads - 1);
+            if (maxLoss != null) engine.maxLoss(maxLoss);
             ck.restore(); // before the banner: a bad checkpoint is then the only line
             System.err.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
                     data, train.size(), validation == null ? 0 : validation.size(), test.size(), net.spec(), net.layout().parameterCount(),
                     optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
             Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, output.hlog(hlog))
                     .maxBadSteps(onNonFinite.equals("stop") ? 1 : maxBadSteps)
-                    .earlyStop(earlyStop);
+                    .earlyStop(earlyStop)
+                    .autoMaxLoss(maxLoss == null);
             output.attach(trainer, System.err, epochs, perEpoch, total, classification, logEvery);
             Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps, ck.start(), ck);
             exit = ck.exitCode();
@@ -221,8 +231,8 @@ public final class TrainCommand implements Callable<Integer> {
      */
     private String divergence(Trainer.Result r, CheckpointOptions.Session ck) {
         long n = r.lastBadStep - r.firstBadStep + 1;
-        String where = n == 1 ? "the loss or gradient was not finite at step " + r.lastBadStep
-                : "the loss or gradient was not finite for " + n + " consecutive steps (" + r.firstBadStep + "-" + r.lastBadStep + ")";
+        String where = n == 1 ? "the loss or gradient was not finite, or the loss exploded, at step " + r.lastBadStep
+                : "the loss or gradient was not finite, or the loss exploded, for " + n + " consecutive steps (" + r.firstBadStep + "-" + r.lastBadStep + ")";
         String saved = ck.lastSaved() != null ? "last good checkpoint: " + ck.lastSaved()
                 : checkpoints.dir == null ? "no checkpoint kept (no --checkpoint-dir)" : "no good checkpoint was written";
         return "forkprop: diverged at step " + r.lastBadStep + ": " + where + ", updates skipped; the learning rate is probably too high (--lr "

@@ -99,6 +99,9 @@ public final class Engine implements AutoCloseable {
     private long faultStep;
     private int faultWorker;
 
+    /** A step whose mean loss is above this is bad, like a non-finite one (see {@link #maxLoss(double)}). */
+    private double maxLoss = Double.POSITIVE_INFINITY;
+
     /** Result of the last step or evaluation, overwritten each time (no allocation). */
     public final StepResult last = new StepResult();
 
@@ -141,15 +144,20 @@ public final class Engine implements AutoCloseable {
     public ShardPlan plan() { return plan; }
     public Network network() { return net; }
 
-    /** Makes the first {@code worker} task of step {@code step} throw (tests of failure handling). */
-    void injectFault(long step, int worker) {
+    /**
+     * Failure drill: makes worker {@code worker}'s compute phase throw at step {@code step}
+     * (tests, and the hidden {@code train --fault-at}). Coordinator thread, before the step.
+     */
+    public void injectFault(long step, int worker) {
+        if (worker < 0 || worker >= plan.threads) throw new IllegalArgumentException("no worker " + worker);
         this.faultStep = step;
         this.faultWorker = worker;
     }
 
     /**
      * One training step on samples {@code order[batchStart, batchStart + batch)} of {@code data}.
-     * Returns false when the loss or gradient was not finite: then the update is skipped and the
+     * Returns false when the loss or gradient was not finite, or the loss was above
+     * {@link #maxLoss(double)}: then the update is skipped and the
      * parameters are untouched. A worker's exception is rethrown here (wrapped in
      * {@link WorkerFailure}) after all tasks of the phase have ended; parameters are then those
      * of the last completed step when the failure happened before the update phase.
@@ -176,7 +184,9 @@ public final class Engine implements AutoCloseable {
         long t2 = System.nanoTime();
         double sumSq = 0;
         for (double b : blockSq) sumSq += b;
-        boolean finite = Double.isFinite(lossSum) && Double.isFinite(sumSq);
+        // A bad step changes nothing: its loss or gradient is not finite, or the loss has exploded
+        // past maxLoss (Adam at a huge lr keeps everything finite while the loss reaches 1e20).
+        boolean finite = Double.isFinite(lossSum) && Double.isFinite(sumSq) && lossSum / plan.batch <= maxLoss;
         if (finite) {
             opt.beginStep(step, lr, clip.gradScale(sumSq, 1f / plan.batch));
             run(UPDATE);
@@ -214,6 +224,19 @@ public final class Engine implements AutoCloseable {
         } finally {
             slot = null;
         }
+    }
+
+    /**
+     * Steps whose mean loss exceeds {@code limit} are bad: their update is skipped, as for a
+     * non-finite loss or gradient. Default: no limit. Coordinator thread, between steps.
+     */
+    public void maxLoss(double limit) {
+        if (!(limit > 0)) throw new IllegalArgumentException("max loss must be positive, got " + limit);
+        this.maxLoss = limit;
+    }
+
+    public double maxLoss() {
+        return maxLoss;
     }
 
     /** Loss (mean) and correct count over all of {@code data}, in eval mode; result in {@link #last}. */

@@ -55,7 +55,7 @@ public final class Trainer {
         /** Training samples per second over the steps after warm-up. */
         public double samplesPerSec;
         public double wallSeconds;
-        /** Bad steps: the loss or gradient was not finite and the update was skipped. */
+        /** Bad steps: the loss or gradient was not finite, or the loss exploded, and the update was skipped. */
         public long skippedSteps;
         public boolean interrupted;
         /** Stopped after {@link Trainer#maxBadSteps} consecutive bad steps, {@link #firstBadStep} to {@link #lastBadStep}. */
@@ -111,6 +111,7 @@ public final class Trainer {
     private final List<TelemetrySink> extraSinks = new ArrayList<>();
     private TelemetrySink progress;
     private int maxBadSteps;
+    private boolean autoMaxLoss;
     private int earlyStopPatience;
 
     public Trainer(Engine engine, LrSchedule schedule, long seed, PrintStream log, double logEverySeconds) {
@@ -153,6 +154,19 @@ public final class Trainer {
      * Stops a later {@link #fit} after {@code n} consecutive bad steps (loss or gradient not
      * finite, update skipped): 1 stops at the first, 0 never stops (bad steps are only counted).
      */
+    /**
+     * With {@code auto}, the first good step of {@link #fit} sets the engine's loss limit
+     * ({@link Engine#maxLoss}) to {@value #AUTO_MAX_LOSS_FACTOR} x max(1, its loss): a loss a
+     * million times the starting one has diverged, finite or not.
+     */
+    public Trainer autoMaxLoss(boolean auto) {
+        this.autoMaxLoss = auto;
+        return this;
+    }
+
+    /** See {@link #autoMaxLoss}. */
+    public static final double AUTO_MAX_LOSS_FACTOR = 1e6;
+
     public Trainer maxBadSteps(int n) {
         if (n < 0) throw new IllegalArgumentException("max bad steps must be >= 0, got " + n);
         this.maxBadSteps = n;
@@ -217,6 +231,7 @@ public final class Trainer {
         long step = start.step(), timedSamples = 0, timedNanos = 0, waitNanos = 0;
         int epochAt = start.epoch(), batchesDone = start.batchesDone(); // where the last step left off
         long lastGood = start.step();
+        boolean lossLimitSet = false;
         int goodEpoch = epochAt, goodBatches = batchesDone, badRun = 0;
         res.bestValLoss = start.bestValLoss();
         res.bestEpoch = start.bestEpoch();
@@ -248,6 +263,11 @@ public final class Trainer {
                     long t1 = System.nanoTime();
                     long dt = t1 - t0, wait = tData - t0;
                     waitNanos += wait;
+                    if (ok && autoMaxLoss && !lossLimitSet) {
+                        // The first good step of this fit sets the explosion limit (--max-loss auto).
+                        engine.maxLoss(AUTO_MAX_LOSS_FACTOR * Math.max(1.0, r.loss));
+                        lossLimitSet = true;
+                    }
                     if (ok) {
                         badRun = 0;
                         lastGood = step;
@@ -356,7 +376,7 @@ public final class Trainer {
         log.printf("latency after warm-up, ms (%d timed steps)%n%s", res.latency.timedSteps(), res.latency.format());
         log.printf("data wait: %.1f ms in all, p50 %.3f p99 %.3f max %.3f ms after warm-up%n", res.dataWaitSeconds * 1e3,
                 res.dataWaitMsP50, res.dataWaitMsP99, res.dataWaitMsMax);
-        if (res.skippedSteps > 0) log.printf("bad steps: %d (loss or gradient not finite, update skipped)%n", res.skippedSteps);
+        if (res.skippedSteps > 0) log.printf("bad steps: %d (loss or gradient not finite or loss exploded, update skipped)%n", res.skippedSteps);
         if (res.droppedTelemetry > 0) log.printf("telemetry: %d events dropped (reporter fell behind)%n", res.droppedTelemetry);
         for (Throwable t : res.telemetryFailures) {
             log.printf("telemetry failure: %s%s%n", t.getMessage(), t.getCause() == null ? "" : " <- " + t.getCause());

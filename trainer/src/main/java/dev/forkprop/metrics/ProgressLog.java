@@ -38,7 +38,7 @@ public final class ProgressLog implements TelemetrySink {
             return;
         }
         if (!e.finite) {
-            out.printf(Locale.ROOT, "step %d: loss or gradient not finite (loss %s), update skipped%n", e.step, e.loss);
+            out.printf(Locale.ROOT, "step %d: loss or gradient not finite or loss exploded (loss %s), update skipped%n", e.step, e.loss);
         }
         if (e.timed) {
             timedSamples += e.samples;

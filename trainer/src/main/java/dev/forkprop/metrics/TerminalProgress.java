@@ -61,7 +61,7 @@ public final class TerminalProgress implements TelemetrySink {
             return;
         }
         if (!e.finite) {
-            out.printf(Locale.ROOT, "\r\033[Kstep %d: loss or gradient not finite (loss %s), update skipped%n", e.step, e.loss);
+            out.printf(Locale.ROOT, "\r\033[Kstep %d: loss or gradient not finite or loss exploded (loss %s), update skipped%n", e.step, e.loss);
         }
         timedSamples += e.samples;
         timedNanos += e.stepNanos;

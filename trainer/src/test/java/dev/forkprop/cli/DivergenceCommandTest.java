@@ -33,7 +33,7 @@ class DivergenceCommandTest {
     }
 
     private static final Pattern DIVERGED = Pattern.compile(
-            "forkprop: diverged at step (\\d+): the loss or gradient was not finite for 3 consecutive steps \\((\\d+)-(\\d+)\\), updates skipped;"
+            "forkprop: diverged at step (\\d+): the loss or gradient was not finite, or the loss exploded, for 3 consecutive steps \\((\\d+)-(\\d+)\\), updates skipped;"
                     + " the learning rate is probably too high \\(--lr 1e6\\): try a smaller --lr, e\\.g\\. 1e5; last good checkpoint: (\\S+)");
 
     @Test
@@ -54,7 +54,7 @@ class DivergenceCommandTest {
         assertEquals(Checkpoint.fileFor(ck, first - 1), good, "the checkpoint of the step before the first bad one");
         assertEquals(good, Checkpoint.newest(ck), "nothing written after it");
         assertEquals(Long.toString(first - 1), Checkpoint.read(good).get("step"));
-        assertTrue(r.err().contains("step " + first + ": loss or gradient not finite"), r.err());
+        assertTrue(r.err().contains("step " + first + ": loss or gradient not finite or loss exploded"), r.err());
 
         JsonNode j = lastJson(r);
         assertEquals(3, j.get("bad_steps").asInt());
@@ -78,7 +78,7 @@ class DivergenceCommandTest {
         TrainCommandTest.Run r = CheckpointCommandTest.run(args("--on-nonfinite", "stop", "--checkpoint-dir", ck.toString()));
         assertEquals(Main.EXIT_DIVERGED, r.code(), r.err());
         String[] lines = r.err().strip().split("\n");
-        Matcher m = Pattern.compile("forkprop: diverged at step (\\d+): the loss or gradient was not finite at step \\1, updates skipped; .*"
+        Matcher m = Pattern.compile("forkprop: diverged at step (\\d+): the loss or gradient was not finite, or the loss exploded, at step \\1, updates skipped; .*"
                 + "last good checkpoint: (\\S+)").matcher(lines[lines.length - 1]);
         assertTrue(m.matches(), lines[lines.length - 1]);
         long step = Long.parseLong(m.group(1));
@@ -98,6 +98,27 @@ class DivergenceCommandTest {
         BadInputCommandTest.assertOneLineError(TrainCommandTest.run("train", "--max-bad-steps", "0"), "--max-bad-steps must be >= 1, got 0");
         BadInputCommandTest.assertOneLineError(TrainCommandTest.run("train", "--on-nonfinite", "ignore"),
                 "--on-nonfinite must be skip or stop, got 'ignore'");
+    }
+
+    /**
+     * Adam at lr 1e6 keeps every value finite while the loss explodes to about 1e20: the automatic
+     * loss limit (a million times the first step's loss) makes those steps bad, and the run stops
+     * with exit code 3 within a few steps. An explicit --max-loss does the same.
+     */
+    @Test
+    void adamAtLrOneMillionStopsOnTheExplodedLoss() throws Exception {
+        for (List<String> extra : List.of(List.<String>of(), List.of("--max-loss", "1e3"))) {
+            List<String> a = new ArrayList<>(List.of("train", "--data-dir", CheckpointCommandTest.data(), "--model", "784-32-10",
+                    "--optimizer", "adam", "--lr", "1e6", "--batch", "64", "--epochs", "1", "--threads", "2", "--json"));
+            a.addAll(extra);
+            TrainCommandTest.Run r = CheckpointCommandTest.run(a);
+            assertEquals(Main.EXIT_DIVERGED, r.code(), r.err());
+            String[] lines = r.err().strip().split("\n");
+            assertTrue(lines[lines.length - 1].matches("forkprop: diverged at step \\d+: the loss or gradient was not finite, or the loss"
+                    + " exploded, for 3 consecutive steps .*"), lines[lines.length - 1]);
+            assertTrue(lastJson(r).get("steps").asLong() <= 20, "within a few steps: " + r.err());
+        }
+        BadInputCommandTest.assertOneLineError(TrainCommandTest.run("train", "--max-loss", "0"), "--max-loss must be a positive number, got 0.0");
     }
 
     static JsonNode lastJson(TrainCommandTest.Run r) throws Exception {
