@@ -59,6 +59,46 @@ JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
 [ -n "${FORKPROP_JVM_OPTS:-}" ] && read -r -a EXTRA <<<"$FORKPROP_JVM_OPTS" && JVM_FLAGS+=("${EXTRA[@]}")
 run_java() { exec "$JAVA" "${JVM_FLAGS[@]}" "$@"; }
 
+# Every Jazzer fuzz test as Class#method: the method after each @FuzzTest in trainer's tests.
+fuzz_tests() {
+  local f
+  grep -rl --include='*FuzzTest.java' '@FuzzTest' "$ROOT/trainer/src/test/java" | sort | while read -r f; do
+    sed -n '/@FuzzTest/{n;s/.*void \([A-Za-z0-9_]*\)(.*/\1/p;}' "$f" | sed "s|^|$(basename "$f" .java)#|"
+  done
+}
+
+# ./run.sh stress --fuzz MINUTES [NAME...]: each fuzz test (or those whose Class#method contains a
+# NAME) fuzzed for MINUTES, one after another, each in its own surefire JVM with JAZZER_FUZZ=1. A
+# crashing input is saved beside the regression inputs (trainer/src/test/resources/.../
+# <Class>Inputs/<method>/crash-*) and fails that test; ./run.sh test replays it from then on. The
+# generated corpus stays in trainer/.cifuzz-corpus (git-ignored) and seeds the next run. Logs in
+# target/fuzz/; a summary (executions, coverage, corpus, result) at the end.
+run_fuzz() {
+  local minutes="${1:-}"
+  [ $# -gt 0 ] && shift
+  [[ "$minutes" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "usage: ./run.sh stress --fuzz MINUTES [NAME...] (MINUTES per fuzz test, e.g. 10)"
+  local seconds t name pick log status failed=0 ran=0 summary=()
+  seconds=$(awk -v m="$minutes" 'BEGIN { s = int(m * 60); print (s < 1 ? 1 : s) }')
+  mkdir -p "$ROOT/target/fuzz"
+  for t in $(fuzz_tests); do
+    pick=$([ $# -eq 0 ] && echo 1 || echo 0)
+    for name in "$@"; do [[ "$t" == *"$name"* ]] && pick=1; done
+    [ "$pick" = 1 ] || continue
+    ran=$((ran + 1))
+    log="$ROOT/target/fuzz/${t//#/.}.log"
+    echo "forkprop: fuzzing $t for ${seconds} s (log: $log)" >&2
+    status=ok
+    JAZZER_FUZZ=1 mvn_run -pl trainer -am test -Dtest="$t" -Dsurefire.failIfNoSpecifiedTests=false \
+      -Djazzer.max_duration="${seconds}s" 2>&1 | tee "$log" | grep -E '^#[0-9]+ +(INITED|NEW|DONE|pulse)|^== Java Exception|FuzzTest.*(FAIL|ERROR)|Tests run:.*Fail' >&2 \
+      || true
+    grep -q 'BUILD SUCCESS' "$log" || { status=FINDING; failed=$((failed + 1)); }
+    summary+=("$(printf '%-40s %s %s' "$t" "$(grep -E '^#[0-9]+ +DONE' "$log" | tail -n1 | awk '{ printf "execs %-10s cov %-5s ft %-5s corpus %s", substr($1, 2), $4, $6, $8 }')" "$status")")
+  done
+  [ "$ran" -gt 0 ] || die "no fuzz test matches '$*'; they are: $(fuzz_tests | tr '\n' ' ')"
+  printf '%s\n' "fuzz summary (${seconds} s each):" "${summary[@]}"
+  [ "$failed" -eq 0 ] || { echo "forkprop: $failed fuzz test(s) found a crash: see the logs; the inputs are under trainer/src/test/resources" >&2; exit 1; }
+}
+
 usage() {
   cat <<USAGE
 usage: ./run.sh COMMAND [ARGS...]
@@ -76,6 +116,10 @@ Commands:
                        run every jcstress test in jcstress's default (full) mode, results in
                        target/jcstress-results; e.g. -t FailurePublication, -m quick, -h.
                        Exits non-zero on a FORBIDDEN outcome or a test error
+  stress --fuzz MINUTES [NAME...]
+                       Jazzer: fuzz every parser (IDX, CSV, safetensors, checkpoint, model spec,
+                       train flags) for MINUTES each, one after another, or those whose
+                       Class#method contains a NAME; crashing inputs become regression inputs
   test                 build and run the whole test suite (what CI runs)
   build                build the jars without running tests
   help                 this message
@@ -100,6 +144,7 @@ case "$cmd" in
     ensure_built
     run_java -jar "$BENCH_JAR" "$@" ;;
   stress)
+    if [ "${1:-}" = "--fuzz" ]; then shift; run_fuzz "$@"; exit; fi
     ensure_built
     [ -f "$STRESS_JAR" ] || die "the stress jar is missing: run ./run.sh build"
     # Forks load JNA for CPU affinity: allow it quietly. -r only if the caller gave none

@@ -100,14 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        check(batch > 0, "--batch must be positive, got " + batch);
-        check(epochs > 0, "--epochs must be positive, got " + epochs);
-        check(threads > 0 && threads <= 4096, "--threads must be in 1..4096, got " + threads);
-        check(lr > 0 && Float.isFinite(lr), "--lr must be a positive number, got " + lr);
-        check(val >= 0, "--val must be >= 0, got " + val);
-        check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
-        check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
-        check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
+        validateFlags();
         output.prepare();
         checkpoints.validate(output.out);
 
@@ -192,6 +185,21 @@ public final class TrainCommand implements Callable<Integer> {
             if (json) System.out.println(new ObjectMapper().writeValueAsString(summary));
         }
         return exit;
+    }
+
+    /**
+     * Checks the flags that need no data (ranges of the numeric ones); a one-line
+     * IllegalArgumentException names the first bad one. Creates nothing.
+     */
+    void validateFlags() {
+        check(batch > 0, "--batch must be positive, got " + batch);
+        check(epochs > 0, "--epochs must be positive, got " + epochs);
+        check(threads > 0 && threads <= 4096, "--threads must be in 1..4096, got " + threads);
+        check(lr > 0 && Float.isFinite(lr), "--lr must be a positive number, got " + lr);
+        check(val >= 0, "--val must be >= 0, got " + val);
+        check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
+        check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
+        check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
     }
 
     /** The one-object run summary --json prints (and run.json extends). */
