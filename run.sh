@@ -88,11 +88,18 @@ run_fuzz() {
     log="$ROOT/target/fuzz/${t//#/.}.log"
     echo "forkprop: fuzzing $t for ${seconds} s (log: $log)" >&2
     status=ok
+    # jazzer.internal.arg.N: extra libFuzzer flags (N = 0 is argv[0]): an input that runs over 30 s is
+    # a hang, a finding. Its own surefire temp dir, so that two runs side by side do not delete each
+    # other's booter jars.
     JAZZER_FUZZ=1 mvn_run -pl trainer -am test -Dtest="$t" -Dsurefire.failIfNoSpecifiedTests=false \
-      -Djazzer.max_duration="${seconds}s" 2>&1 | tee "$log" | grep -E '^#[0-9]+ +(INITED|NEW|DONE|pulse)|^== Java Exception|FuzzTest.*(FAIL|ERROR)|Tests run:.*Fail' >&2 \
-      || true
+      -Djazzer.max_duration="${seconds}s" -Djazzer.internal.arg.0=forkprop -Djazzer.internal.arg.1=-timeout=30 \
+      -Dfuzz.forkTimeout=$((seconds + 600)) -DtempDir="surefire-${t//#/.}" 2>&1 | tee "$log" \
+      | grep -E '^#[0-9]+ +(INITED|DONE|pulse)|^Done [0-9]+ runs|^== Java Exception|FuzzTest.*(FAIL|ERROR)|Tests run:.*Fail' >&2 || true
     grep -q 'BUILD SUCCESS' "$log" || { status=FINDING; failed=$((failed + 1)); }
-    summary+=("$(printf '%-40s %s %s' "$t" "$(grep -E '^#[0-9]+ +DONE' "$log" | tail -n1 | awk '{ printf "execs %-10s cov %-5s ft %-5s corpus %s", substr($1, 2), $4, $6, $8 }')" "$status")")
+    # "Done N runs in S second(s)" and the last status line "#N ... cov: C ft: F corp: K/SIZE ...".
+    summary+=("$(printf '%-28s %-22s %-36s %s' "$t" \
+      "$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -n1)" \
+      "$(grep -E '^#[0-9]+ ' "$log" | tail -n1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\/[0-9a-zA-Z]*\).*/cov \1 ft \2 corpus \3/p')" "$status")")
   done
   [ "$ran" -gt 0 ] || die "no fuzz test matches '$*'; they are: $(fuzz_tests | tr '\n' ' ')"
   printf '%s\n' "fuzz summary (${seconds} s each):" "${summary[@]}"

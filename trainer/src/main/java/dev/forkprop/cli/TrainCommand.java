@@ -200,6 +200,12 @@ public final class TrainCommand implements Callable<Integer> {
         check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
         check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
         check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
+        // Found by TrainFlagsFuzzTest: these were accepted unchecked (NaN momentum or clip, --shards 0, ...).
+        check(Double.isFinite(momentum) && momentum >= 0, "--momentum must be >= 0, got " + momentum);
+        check(Float.isFinite(clip) && clip >= 0, "--clip must be >= 0 (0: off), got " + clip);
+        check(shards >= 1, "--shards must be >= 1, got " + shards);
+        check(positiveClass >= -1, "--positive-class must be a class index >= 0, got " + positiveClass);
+        check(logEvery > 0 && Double.isFinite(logEvery), "--log-every must be a positive number of seconds, got " + logEvery);
     }
 
     /** The one-object run summary --json prints (and run.json extends). */

@@ -61,10 +61,12 @@ public final class Checkpoint {
 
     private final Map<String, Safetensors.Tensor> tensors;
     private final Map<String, String> metadata;
+    private final String source; // the file it was read from, or null when captured; starts error messages
 
-    private Checkpoint(Map<String, Safetensors.Tensor> tensors, Map<String, String> metadata) {
+    private Checkpoint(Map<String, Safetensors.Tensor> tensors, Map<String, String> metadata, String source) {
         this.tensors = Collections.unmodifiableMap(tensors);
         this.metadata = Collections.unmodifiableMap(metadata);
+        this.source = source;
     }
 
     public Map<String, Safetensors.Tensor> tensors() { return tensors; }
@@ -72,11 +74,16 @@ public final class Checkpoint {
     /** Metadata as written (without the checksum). */
     public Map<String, String> metadata() { return metadata; }
 
-    /** A metadata value; a missing key is a one-line {@link BadDataException} naming it. */
+    /** A metadata value; a missing key is a one-line {@link BadDataException} naming the file and the key. */
     public String get(String key) {
         String v = metadata.get(key);
-        if (v == null) throw new BadDataException("checkpoint metadata has no '" + key + "'");
+        if (v == null) throw bad("metadata has no '" + key + "'");
         return v;
+    }
+
+    /** {@code "<file>: checkpoint <what>"}: the file first, as every {@link BadDataException}. */
+    public BadDataException bad(String what) {
+        return new BadDataException((source == null ? "" : source + ": ") + "checkpoint " + what);
     }
 
     /**
@@ -97,13 +104,13 @@ public final class Checkpoint {
         m.put(MAGIC, VERSION);
         m.putAll(run);
         m.remove(SHA_KEY);
-        return new Checkpoint(t, m);
+        return new Checkpoint(t, m, null);
     }
 
     /**
      * Writes this checkpoint's tensors into a run's arrays. The network must be the one the
      * checkpoint was taken from (same spec): every tensor must be present with its shape, and no
-     * tensor may be left over, else a one-line {@link BadDataException}.
+     * tensor may be left over, else a one-line {@link BadDataException} naming the file.
      */
     public void restore(Network net, float[] params, float[] buffers, Optimizer opt) {
         List<String> used = new ArrayList<>();
@@ -116,16 +123,15 @@ public final class Checkpoint {
             }
         }
         for (String name : tensors.keySet()) {
-            if (!used.contains(name)) throw new BadDataException("checkpoint has tensor '" + name + "' that this run does not use");
+            if (!used.contains(name)) throw bad("has tensor '" + name + "' that this run does not use");
         }
     }
 
     private String copyInto(String name, int[] shape, float[] dst, int offset) {
         Safetensors.Tensor t = tensors.get(name);
-        if (t == null) throw new BadDataException("checkpoint has no tensor '" + name + "'");
+        if (t == null) throw bad("has no tensor '" + name + "'");
         if (!Arrays.equals(t.shape(), shape)) {
-            throw new BadDataException("checkpoint tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                    + ", the network needs " + Arrays.toString(shape));
+            throw bad("tensor '" + name + "' has shape " + Arrays.toString(t.shape()) + ", the network needs " + Arrays.toString(shape));
         }
         System.arraycopy(t.data(), 0, dst, offset, t.data().length);
         return name;
@@ -200,7 +206,7 @@ public final class Checkpoint {
         }
         Map<String, String> m = new LinkedHashMap<>(c.metadata());
         m.remove(SHA_KEY);
-        return new Checkpoint(new LinkedHashMap<>(c.tensors()), m);
+        return new Checkpoint(new LinkedHashMap<>(c.tensors()), m, file.toString());
     }
 
     /**
