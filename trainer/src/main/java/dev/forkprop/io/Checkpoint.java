@@ -58,6 +58,7 @@ public final class Checkpoint {
     public static final String SHA_KEY = "forkprop.sha256";
     private static final String ZEROS = "0".repeat(64);
     private static final Pattern FILE = Pattern.compile("ckpt-(\\d+)\\.safetensors");
+    private static final Pattern TEMP = Pattern.compile("\\.ckpt-\\d+\\.safetensors\\..*\\.tmp");
 
     private final Map<String, Safetensors.Tensor> tensors;
     private final Map<String, String> metadata;
@@ -265,19 +266,36 @@ public final class Checkpoint {
         return dir.resolve("ckpt-" + step + ".safetensors");
     }
 
-    /** Writes {@code ckpt-<step>.safetensors} into {@code dir}, then deletes all but the newest {@code keep}. */
+    /**
+     * Writes {@code ckpt-<step>.safetensors} into {@code dir}, then deletes all but the newest
+     * {@code keep}, and any checkpoint temp file a killed writer left behind (a process killed
+     * with SIGKILL between creating its temp file and the rename cannot remove it; without this
+     * each such kill would leave a checkpoint-sized file forever). One writer per directory.
+     */
     public Path saveInto(Path dir, long step, int keep) {
         Path f = fileFor(dir, step);
         write(f);
         List<Path> all = list(dir);
-        for (int i = 0; i < all.size() - Math.max(1, keep); i++) {
+        List<Path> delete = new ArrayList<>(all.subList(0, Math.max(0, all.size() - Math.max(1, keep))));
+        delete.addAll(tempFiles(dir));
+        for (Path old : delete) {
             try {
-                Files.deleteIfExists(all.get(i));
+                Files.deleteIfExists(old);
             } catch (IOException ex) {
-                throw new CheckpointWriteException("cannot delete old checkpoint " + all.get(i) + ": " + describe(ex), ex);
+                throw new CheckpointWriteException("cannot delete old checkpoint " + old + ": " + describe(ex), ex);
             }
         }
         return f;
+    }
+
+    /** Temp files of {@link #writeAtomically} for checkpoints in {@code dir}: {@code .ckpt-<step>.safetensors.<random>.tmp}. */
+    public static List<Path> tempFiles(Path dir) {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> TEMP.matcher(p.getFileName().toString()).matches()).sorted().toList();
+        } catch (IOException ex) {
+            throw new DataException("cannot list checkpoint directory " + dir + ": " + describe(ex), ex);
+        }
     }
 
     /** The newest {@code ckpt-<step>.safetensors} in {@code dir} by step, or null when there is none. */
