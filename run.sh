@@ -88,14 +88,18 @@ run_fuzz() {
     log="$ROOT/target/fuzz/${t//#/.}.log"
     echo "forkprop: fuzzing $t for ${seconds} s (log: $log)" >&2
     status=ok
-    # jazzer.internal.arg.N: extra libFuzzer flags (N = 0 is argv[0]): an input that runs over 30 s is
-    # a hang, a finding. Its own surefire temp dir, so that two runs side by side do not delete each
-    # other's booter jars.
+    # jazzer.internal.arg.N: extra libFuzzer flags (N = 0 is argv[0]): an input that runs over 120 s is
+    # a hang, a finding (30 s gave false alarms on a 2-core machine shared with other builds, and so
+    # did slow-unit reports). Its own surefire temp dir, so that two runs side by side do not delete
+    # each other's booter jars.
     JAZZER_FUZZ=1 mvn_run -pl trainer -am test -Dtest="$t" -Dsurefire.failIfNoSpecifiedTests=false \
-      -Djazzer.max_duration="${seconds}s" -Djazzer.internal.arg.0=forkprop -Djazzer.internal.arg.1=-timeout=30 \
+      -Djazzer.max_duration="${seconds}s" -Djazzer.internal.arg.0=forkprop -Djazzer.internal.arg.1=-timeout=120 \
+      -Djazzer.internal.arg.2=-report_slow_units=600 \
       -Dfuzz.forkTimeout=$((seconds + 600)) -DtempDir="surefire-${t//#/.}" 2>&1 | tee "$log" \
       | grep -E '^#[0-9]+ +(INITED|DONE|pulse)|^Done [0-9]+ runs|^== Java Exception|FuzzTest.*(FAIL|ERROR)|Tests run:.*Fail' >&2 || true
-    grep -q 'BUILD SUCCESS' "$log" || { status=FINDING; failed=$((failed + 1)); }
+    if grep -q 'Test unit written to' "$log"; then status="FINDING: $(sed -n 's/.*Test unit written to //p' "$log" | tail -n1)"
+    elif ! grep -q 'BUILD SUCCESS' "$log"; then status="ERROR: see $log"; fi
+    [ "$status" = ok ] || failed=$((failed + 1))
     # "Done N runs in S second(s)" and the last status line "#N ... cov: C ft: F corp: K/SIZE ...".
     summary+=("$(printf '%-28s %-22s %-36s %s' "$t" \
       "$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -n1)" \
@@ -103,7 +107,7 @@ run_fuzz() {
   done
   [ "$ran" -gt 0 ] || die "no fuzz test matches '$*'; they are: $(fuzz_tests | tr '\n' ' ')"
   printf '%s\n' "fuzz summary (${seconds} s each):" "${summary[@]}"
-  [ "$failed" -eq 0 ] || { echo "forkprop: $failed fuzz test(s) found a crash: see the logs; the inputs are under trainer/src/test/resources" >&2; exit 1; }
+  [ "$failed" -eq 0 ] || { echo "forkprop: $failed fuzz test(s) failed: a FINDING's input is saved as a regression input (fix, then keep it)" >&2; exit 1; }
 }
 
 usage() {
@@ -119,6 +123,11 @@ Commands:
   bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
                        GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it;
                        see ./run.sh bench kernels --help
+  bench scaling [--threads 1,2] [--model M] ...
+                       training samples/s by thread count; ./run.sh bench scaling --help
+  bench crash [--kills 20] [--seed S] [--model M] [--steps N] [--checkpoint-every K]
+                       kill -9 harness: SIGKILL a deterministic run at random moments, resume it,
+                       compare with an uninterrupted run; PASS/FAIL, exit 1 on FAIL
   stress [jcstress args]
                        run every jcstress test in jcstress's default (full) mode, results in
                        target/jcstress-results; e.g. -t FailurePublication, -m quick, -h.
