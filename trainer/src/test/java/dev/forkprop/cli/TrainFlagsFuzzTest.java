@@ -47,7 +47,7 @@ class TrainFlagsFuzzTest {
         }
         TrainCommand t;
         try {
-            CommandLine.ParseResult parsed = new CommandLine(new Main()).parseArgs(args.toArray(String[]::new));
+            CommandLine.ParseResult parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
             t = (TrainCommand) parsed.subcommand().commandSpec().userObject();
             t.validateFlags();
             t.output.prepare();
