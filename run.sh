@@ -45,7 +45,7 @@ STRESS_JAR="$ROOT/tools/stress/target/forkprop-stress.jar"
 ensure_built() {
   local stamp="$TRAINER_JAR"
   if [ -f "$stamp" ] && [ -f "$BENCH_JAR" ] && [ -f "$STRESS_JAR" ] && \
-     [ -z "$(find "$ROOT" -path "$ROOT/.git" -prune -o \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]; then
+     [ -z "$(find "$ROOT" \( -path "$ROOT/.git" -o -name target \) -prune -o \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]; then
     return
   fi
   echo "forkprop: building (sources changed)..." >&2
@@ -96,14 +96,14 @@ run_fuzz() {
       -Djazzer.max_duration="${seconds}s" -Djazzer.internal.arg.0=forkprop -Djazzer.internal.arg.1=-timeout=120 \
       -Djazzer.internal.arg.2=-report_slow_units=600 \
       -Dfuzz.forkTimeout=$((seconds + 600)) -DtempDir="surefire-${t//#/.}" 2>&1 | tee "$log" \
-      | grep -E '^#[0-9]+ +(INITED|DONE|pulse)|^Done [0-9]+ runs|^== Java Exception|FuzzTest.*(FAIL|ERROR)|Tests run:.*Fail' >&2 || true
+      | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^Done [0-9]+ runs|^== Java Exception|FuzzTest.*(FAIL|ERROR)|Tests run:.*Fail' >&2 || true
     if grep -q 'Test unit written to' "$log"; then status="FINDING: $(sed -n 's/.*Test unit written to //p' "$log" | tail -n1)"
     elif ! grep -q 'BUILD SUCCESS' "$log"; then status="ERROR: see $log"; fi
     [ "$status" = ok ] || failed=$((failed + 1))
     # "Done N runs in S second(s)" and the last status line "#N ... cov: C ft: F corp: K/SIZE ...".
     summary+=("$(printf '%-28s %-22s %-36s %s' "$t" \
       "$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -n1)" \
-      "$(grep -E '^#[0-9]+ ' "$log" | tail -n1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\/[0-9a-zA-Z]*\).*/cov \1 ft \2 corpus \3/p')" "$status")")
+      "$(grep -E '^#[0-9]+[[:space:]]' "$log" | tail -n1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\/[0-9a-zA-Z]*\).*/cov \1 ft \2 corpus \3/p')" "$status")")
   done
   [ "$ran" -gt 0 ] || die "no fuzz test matches '$*'; they are: $(fuzz_tests | tr '\n' ' ')"
   printf '%s\n' "fuzz summary (${seconds} s each):" "${summary[@]}"
