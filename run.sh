@@ -45,7 +45,7 @@ STRESS_JAR="$ROOT/tools/stress/target/forkprop-stress.jar"
 ensure_built() {
   local stamp="$TRAINER_JAR"
   if [ -f "$stamp" ] && [ -f "$BENCH_JAR" ] && [ -f "$STRESS_JAR" ] && \
-     [ -z "$(find "$ROOT" -path "$ROOT/.git" -prune -o \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]; then
+     [ -z "$(find "$ROOT" \( -path "$ROOT/.git" -o -name target \) -prune -o \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]; then
     return
   fi
   echo "forkprop: building (sources changed)..." >&2
@@ -58,6 +58,57 @@ ensure_built() {
 JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC)
 [ -n "${FORKPROP_JVM_OPTS:-}" ] && read -r -a EXTRA <<<"$FORKPROP_JVM_OPTS" && JVM_FLAGS+=("${EXTRA[@]}")
 run_java() { exec "$JAVA" "${JVM_FLAGS[@]}" "$@"; }
+
+# Every Jazzer fuzz test as Class#method: the method after each @FuzzTest in trainer's tests.
+fuzz_tests() {
+  local f
+  grep -rl --include='*FuzzTest.java' '@FuzzTest' "$ROOT/trainer/src/test/java" | sort | while read -r f; do
+    sed -n '/@FuzzTest/{n;s/.*void \([A-Za-z0-9_]*\)(.*/\1/p;}' "$f" | sed "s|^|$(basename "$f" .java)#|"
+  done
+}
+
+# ./run.sh stress --fuzz MINUTES [NAME...]: each fuzz test (or those whose Class#method contains a
+# NAME) fuzzed for MINUTES, one after another, each in its own surefire JVM with JAZZER_FUZZ=1. A
+# crashing input is saved beside the regression inputs (trainer/src/test/resources/.../
+# <Class>Inputs/<method>/crash-*) and fails that test; ./run.sh test replays it from then on. The
+# generated corpus stays in trainer/.cifuzz-corpus (git-ignored) and seeds the next run. Logs in
+# target/fuzz/; a summary (executions, coverage, corpus, result) at the end.
+run_fuzz() {
+  local minutes="${1:-}"
+  [ $# -gt 0 ] && shift
+  [[ "$minutes" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "usage: ./run.sh stress --fuzz MINUTES [NAME...] (MINUTES per fuzz test, e.g. 10)"
+  local seconds t name pick log status failed=0 ran=0 summary=()
+  seconds=$(awk -v m="$minutes" 'BEGIN { s = int(m * 60); print (s < 1 ? 1 : s) }')
+  mkdir -p "$ROOT/target/fuzz"
+  for t in $(fuzz_tests); do
+    pick=$([ $# -eq 0 ] && echo 1 || echo 0)
+    for name in "$@"; do [[ "$t" == *"$name"* ]] && pick=1; done
+    [ "$pick" = 1 ] || continue
+    ran=$((ran + 1))
+    log="$ROOT/target/fuzz/${t//#/.}.log"
+    echo "forkprop: fuzzing $t for ${seconds} s (log: $log)" >&2
+    status=ok
+    # jazzer.internal.arg.N: extra libFuzzer flags (N = 0 is argv[0]): an input that runs over 120 s is
+    # a hang, a finding (30 s gave false alarms on a 2-core machine shared with other builds, and so
+    # did slow-unit reports). Its own surefire temp dir, so that two runs side by side do not delete
+    # each other's booter jars.
+    JAZZER_FUZZ=1 mvn_run -pl trainer -am test -Dtest="$t" -Dsurefire.failIfNoSpecifiedTests=false \
+      -Djazzer.max_duration="${seconds}s" -Djazzer.internal.arg.0=forkprop -Djazzer.internal.arg.1=-timeout=120 \
+      -Djazzer.internal.arg.2=-report_slow_units=600 \
+      -Dfuzz.forkTimeout=$((seconds + 600)) -DtempDir="surefire-${t//#/.}" 2>&1 | tee "$log" \
+      | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^Done [0-9]+ runs|^== Java Exception|FuzzTest.*(FAIL|ERROR)|Tests run:.*Fail' >&2 || true
+    if grep -q 'Test unit written to' "$log"; then status="FINDING: $(sed -n 's/.*Test unit written to //p' "$log" | tail -n1)"
+    elif ! grep -q 'BUILD SUCCESS' "$log"; then status="ERROR: see $log"; fi
+    [ "$status" = ok ] || failed=$((failed + 1))
+    # "Done N runs in S second(s)" and the last status line "#N ... cov: C ft: F corp: K/SIZE ...".
+    summary+=("$(printf '%-28s %-22s %-36s %s' "$t" \
+      "$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log" | tail -n1)" \
+      "$(grep -E '^#[0-9]+[[:space:]]' "$log" | tail -n1 | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\/[0-9a-zA-Z]*\).*/cov \1 ft \2 corpus \3/p')" "$status")")
+  done
+  [ "$ran" -gt 0 ] || die "no fuzz test matches '$*'; they are: $(fuzz_tests | tr '\n' ' ')"
+  printf '%s\n' "fuzz summary (${seconds} s each):" "${summary[@]}"
+  [ "$failed" -eq 0 ] || { echo "forkprop: $failed fuzz test(s) failed: a FINDING's input is saved as a regression input (fix, then keep it)" >&2; exit 1; }
+}
 
 usage() {
   cat <<USAGE
@@ -72,10 +123,19 @@ Commands:
   bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
                        GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it;
                        see ./run.sh bench kernels --help
+  bench scaling [--threads 1,2] [--model M] ...
+                       training samples/s by thread count; ./run.sh bench scaling --help
+  bench crash [--kills 20] [--seed S] [--model M] [--steps N] [--checkpoint-every K]
+                       kill -9 harness: SIGKILL a deterministic run at random moments, resume it,
+                       compare with an uninterrupted run; PASS/FAIL, exit 1 on FAIL
   stress [jcstress args]
                        run every jcstress test in jcstress's default (full) mode, results in
                        target/jcstress-results; e.g. -t FailurePublication, -m quick, -h.
                        Exits non-zero on a FORBIDDEN outcome or a test error
+  stress --fuzz MINUTES [NAME...]
+                       Jazzer: fuzz every parser (IDX, CSV, safetensors, checkpoint, model spec,
+                       train flags) for MINUTES each, one after another, or those whose
+                       Class#method contains a NAME; crashing inputs become regression inputs
   test                 build and run the whole test suite (what CI runs)
   build                build the jars without running tests
   help                 this message
@@ -100,6 +160,7 @@ case "$cmd" in
     ensure_built
     run_java -jar "$BENCH_JAR" "$@" ;;
   stress)
+    if [ "${1:-}" = "--fuzz" ]; then shift; run_fuzz "$@"; exit; fi
     ensure_built
     [ -f "$STRESS_JAR" ] || die "the stress jar is missing: run ./run.sh build"
     # Forks load JNA for CPU affinity: allow it quietly. -r only if the caller gave none

@@ -39,7 +39,7 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (tests call this). */
     public static int execute(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        CommandLine cl = commandLine();
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof IllegalArgumentException || ex instanceof dev.forkprop.data.DataException) {
                 System.err.println("forkprop: " + ex.getMessage());
@@ -59,5 +59,15 @@ public final class Main implements Runnable {
             return EXIT_BAD_INPUT;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The command line as {@link #execute} parses it (the fuzz test of the flags parses with it
+     * too). Arguments are taken literally: found by TrainFlagsFuzzTest, picocli's default reads an
+     * argument {@code @FILE} as a file of arguments, and an unreadable one (a directory, say
+     * {@code --data @/tmp}) escaped as a stack trace with exit code 1.
+     */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main()).setExpandAtFiles(false);
     }
 }

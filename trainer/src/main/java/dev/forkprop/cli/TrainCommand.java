@@ -112,19 +112,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        check(batch > 0, "--batch must be positive, got " + batch);
-        check(epochs > 0, "--epochs must be positive, got " + epochs);
-        check(threads > 0 && threads <= 4096, "--threads must be in 1..4096, got " + threads);
-        check(lr > 0 && Float.isFinite(lr), "--lr must be a positive number, got " + lr);
-        check(maxLoss == null || (maxLoss > 0 && !maxLoss.isNaN()), "--max-loss must be a positive number, got " + maxLoss);
-        check(val >= 0, "--val must be >= 0, got " + val);
-        check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
-        check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
-        check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
-        check(earlyStop >= 0, "--early-stop must be >= 0, got " + earlyStop);
-        check(earlyStop == 0 || val > 0, "--early-stop needs a validation split: add --val N");
-        check(maxBadSteps >= 1, "--max-bad-steps must be >= 1, got " + maxBadSteps);
-        check(onNonFinite.equals("skip") || onNonFinite.equals("stop"), "--on-nonfinite must be skip or stop, got '" + onNonFinite + "'");
+        validateFlags();
         output.prepare();
         checkpoints.validate(output.out);
 
@@ -246,6 +234,32 @@ public final class TrainCommand implements Callable<Integer> {
         String[] me = s.split("e");
         String mantissa = me[0].contains(".") ? me[0].replaceFirst("\\.?0+$", "") : me[0];
         return mantissa + "e" + Integer.parseInt(me[1]);
+    }
+
+    /**
+     * Checks the flags that need no data (ranges of the numeric ones); a one-line
+     * IllegalArgumentException names the first bad one. Creates nothing.
+     */
+    void validateFlags() {
+        check(batch > 0, "--batch must be positive, got " + batch);
+        check(epochs > 0, "--epochs must be positive, got " + epochs);
+        check(threads > 0 && threads <= 4096, "--threads must be in 1..4096, got " + threads);
+        check(lr > 0 && Float.isFinite(lr), "--lr must be a positive number, got " + lr);
+        check(maxLoss == null || (maxLoss > 0 && !maxLoss.isNaN()), "--max-loss must be a positive number, got " + maxLoss);
+        check(val >= 0, "--val must be >= 0, got " + val);
+        check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
+        check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
+        check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
+        // Found by TrainFlagsFuzzTest: these were accepted unchecked (NaN momentum or clip, --shards 0, ...).
+        check(Double.isFinite(momentum) && momentum >= 0, "--momentum must be >= 0, got " + momentum);
+        check(Float.isFinite(clip) && clip >= 0, "--clip must be >= 0 (0: off), got " + clip);
+        check(shards >= 1, "--shards must be >= 1, got " + shards);
+        check(positiveClass >= -1, "--positive-class must be a class index >= 0, got " + positiveClass);
+        check(logEvery > 0 && Double.isFinite(logEvery), "--log-every must be a positive number of seconds, got " + logEvery);
+        check(earlyStop >= 0, "--early-stop must be >= 0, got " + earlyStop);
+        check(earlyStop == 0 || val > 0, "--early-stop needs a validation split: add --val N");
+        check(maxBadSteps >= 1, "--max-bad-steps must be >= 1, got " + maxBadSteps);
+        check(onNonFinite.equals("skip") || onNonFinite.equals("stop"), "--on-nonfinite must be skip or stop, got '" + onNonFinite + "'");
     }
 
     /** The one-object run summary --json prints (and run.json extends). */

@@ -58,13 +58,16 @@ public final class Checkpoint {
     public static final String SHA_KEY = "forkprop.sha256";
     private static final String ZEROS = "0".repeat(64);
     private static final Pattern FILE = Pattern.compile("ckpt-(\\d+)\\.safetensors");
+    private static final Pattern TEMP = Pattern.compile("\\.ckpt-\\d+\\.safetensors\\..*\\.tmp");
 
     private final Map<String, Safetensors.Tensor> tensors;
     private final Map<String, String> metadata;
+    private final String source; // the file it was read from, or null when captured; starts error messages
 
-    private Checkpoint(Map<String, Safetensors.Tensor> tensors, Map<String, String> metadata) {
+    private Checkpoint(Map<String, Safetensors.Tensor> tensors, Map<String, String> metadata, String source) {
         this.tensors = Collections.unmodifiableMap(tensors);
         this.metadata = Collections.unmodifiableMap(metadata);
+        this.source = source;
     }
 
     public Map<String, Safetensors.Tensor> tensors() { return tensors; }
@@ -72,11 +75,16 @@ public final class Checkpoint {
     /** Metadata as written (without the checksum). */
     public Map<String, String> metadata() { return metadata; }
 
-    /** A metadata value; a missing key is a one-line {@link BadDataException} naming it. */
+    /** A metadata value; a missing key is a one-line {@link BadDataException} naming the file and the key. */
     public String get(String key) {
         String v = metadata.get(key);
-        if (v == null) throw new BadDataException("checkpoint metadata has no '" + key + "'");
+        if (v == null) throw bad("metadata has no '" + key + "'");
         return v;
+    }
+
+    /** {@code "<file>: checkpoint <what>"}: the file first, as every {@link BadDataException}. */
+    public BadDataException bad(String what) {
+        return new BadDataException((source == null ? "" : source + ": ") + "checkpoint " + what);
     }
 
     /**
@@ -97,13 +105,13 @@ public final class Checkpoint {
         m.put(MAGIC, VERSION);
         m.putAll(run);
         m.remove(SHA_KEY);
-        return new Checkpoint(t, m);
+        return new Checkpoint(t, m, null);
     }
 
     /**
      * Writes this checkpoint's tensors into a run's arrays. The network must be the one the
      * checkpoint was taken from (same spec): every tensor must be present with its shape, and no
-     * tensor may be left over, else a one-line {@link BadDataException}.
+     * tensor may be left over, else a one-line {@link BadDataException} naming the file.
      */
     public void restore(Network net, float[] params, float[] buffers, Optimizer opt) {
         List<String> used = new ArrayList<>();
@@ -116,16 +124,15 @@ public final class Checkpoint {
             }
         }
         for (String name : tensors.keySet()) {
-            if (!used.contains(name)) throw new BadDataException("checkpoint has tensor '" + name + "' that this run does not use");
+            if (!used.contains(name)) throw bad("has tensor '" + name + "' that this run does not use");
         }
     }
 
     private String copyInto(String name, int[] shape, float[] dst, int offset) {
         Safetensors.Tensor t = tensors.get(name);
-        if (t == null) throw new BadDataException("checkpoint has no tensor '" + name + "'");
+        if (t == null) throw bad("has no tensor '" + name + "'");
         if (!Arrays.equals(t.shape(), shape)) {
-            throw new BadDataException("checkpoint tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                    + ", the network needs " + Arrays.toString(shape));
+            throw bad("tensor '" + name + "' has shape " + Arrays.toString(t.shape()) + ", the network needs " + Arrays.toString(shape));
         }
         System.arraycopy(t.data(), 0, dst, offset, t.data().length);
         return name;
@@ -200,7 +207,7 @@ public final class Checkpoint {
         }
         Map<String, String> m = new LinkedHashMap<>(c.metadata());
         m.remove(SHA_KEY);
-        return new Checkpoint(new LinkedHashMap<>(c.tensors()), m);
+        return new Checkpoint(new LinkedHashMap<>(c.tensors()), m, file.toString());
     }
 
     /**
@@ -259,19 +266,36 @@ public final class Checkpoint {
         return dir.resolve("ckpt-" + step + ".safetensors");
     }
 
-    /** Writes {@code ckpt-<step>.safetensors} into {@code dir}, then deletes all but the newest {@code keep}. */
+    /**
+     * Writes {@code ckpt-<step>.safetensors} into {@code dir}, then deletes all but the newest
+     * {@code keep}, and any checkpoint temp file a killed writer left behind (a process killed
+     * with SIGKILL between creating its temp file and the rename cannot remove it; without this
+     * each such kill would leave a checkpoint-sized file forever). One writer per directory.
+     */
     public Path saveInto(Path dir, long step, int keep) {
         Path f = fileFor(dir, step);
         write(f);
         List<Path> all = list(dir);
-        for (int i = 0; i < all.size() - Math.max(1, keep); i++) {
+        List<Path> delete = new ArrayList<>(all.subList(0, Math.max(0, all.size() - Math.max(1, keep))));
+        delete.addAll(tempFiles(dir));
+        for (Path old : delete) {
             try {
-                Files.deleteIfExists(all.get(i));
+                Files.deleteIfExists(old);
             } catch (IOException ex) {
-                throw new CheckpointWriteException("cannot delete old checkpoint " + all.get(i) + ": " + describe(ex), ex);
+                throw new CheckpointWriteException("cannot delete old checkpoint " + old + ": " + describe(ex), ex);
             }
         }
         return f;
+    }
+
+    /** Temp files of {@link #writeAtomically} for checkpoints in {@code dir}: {@code .ckpt-<step>.safetensors.<random>.tmp}. */
+    public static List<Path> tempFiles(Path dir) {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> TEMP.matcher(p.getFileName().toString()).matches()).sorted().toList();
+        } catch (IOException ex) {
+            throw new DataException("cannot list checkpoint directory " + dir + ": " + describe(ex), ex);
+        }
     }
 
     /** The newest {@code ckpt-<step>.safetensors} in {@code dir} by step, or null when there is none. */

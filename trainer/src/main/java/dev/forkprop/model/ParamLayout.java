@@ -26,8 +26,23 @@ public final class ParamLayout {
     /** Tensors start on multiples of this many floats (64 bytes). */
     public static final int ALIGN = 16;
 
-    /** One named tensor: {@code shape} row-major, {@code offset} into the flat vector. */
+    /** The most floats a parameter vector may span: the largest Java array, rounded down to {@link #ALIGN}. */
+    public static final int MAX_SIZE = (Integer.MAX_VALUE - 8) / ALIGN * ALIGN;
+
+    /**
+     * One named tensor: {@code shape} row-major, {@code offset} into the flat vector. A shape with
+     * more than {@link #MAX_SIZE} elements is a one-line IllegalArgumentException.
+     */
     public record Tensor(String name, int offset, int[] shape, boolean trainable) {
+        public Tensor {
+            long n = 1;
+            for (int d : shape) {
+                if (d < 0) throw new IllegalArgumentException("tensor " + name + " has a negative dimension " + d);
+                n *= d; // n <= MAX_SIZE < 2^31 before, d < 2^31: no long overflow
+                if (n > MAX_SIZE) throw tooLarge(name, shape, n);
+            }
+        }
+
         public int size() {
             int s = 1;
             for (int d : shape) s *= d;
@@ -88,7 +103,7 @@ public final class ParamLayout {
             int offset = next;
             Tensor t = new Tensor(name, offset, shape.clone(), true);
             params.add(t);
-            next = align(offset + t.size());
+            next = end(t);
             return offset;
         }
 
@@ -109,9 +124,21 @@ public final class ParamLayout {
             for (int i = 0; i < statNames.size(); i++) {
                 Tensor t = new Tensor(statNames.get(i), off, statShapes.get(i), false);
                 all.add(t);
-                off = align(off + t.size());
+                off = end(t);
             }
             return new ParamLayout(all, trainableEnd, off);
         }
+
+        /** The aligned offset after {@code t}, checked: int arithmetic here used to wrap for huge models (dense:1048576 twice: 2^40 weights). */
+        private static int end(Tensor t) {
+            long end = (long) t.offset() + t.size();
+            if (end > MAX_SIZE) throw tooLarge(t.name(), t.shape(), end);
+            return align((int) end); // end <= MAX_SIZE, a multiple of ALIGN: no overflow
+        }
+    }
+
+    private static IllegalArgumentException tooLarge(String name, int[] shape, long floats) {
+        return new IllegalArgumentException("model too large: at tensor " + name + " " + java.util.Arrays.toString(shape)
+                + " the parameters need " + floats + " floats, more than one Java array holds (" + MAX_SIZE + ")");
     }
 }

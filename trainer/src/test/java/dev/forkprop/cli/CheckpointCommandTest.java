@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,6 +81,50 @@ class CheckpointCommandTest {
         assertTrue(r.err().contains("--resume: no checkpoint"), r.err());
         r = run(args("--resume"));
         assertTrue(r.err().contains("need --checkpoint-dir"), r.err());
+    }
+
+    /**
+     * The checkpoint directory's disk fills up mid-run (a tmpfs with room for two checkpoints): the
+     * run stops with one line naming the file and the cause and exits 2; the two checkpoints before
+     * are intact, no temp file is left, and the newest one resumes. Mounting needs root
+     * (the CI machine is root); skipped where mount fails.
+     */
+    @Test
+    void aFullDiskStopsInOneLineAndKeepsEarlierCheckpoints() throws Exception {
+        Path probe = dir.resolve("probe");
+        assertEquals(0, run(args("--max-steps", "1", "--checkpoint-dir", probe.toString())).code());
+        long size = Files.size(Checkpoint.newest(probe));
+        Path disk = Files.createDirectories(dir.resolve("small-disk"));
+        long bytes = (5 * size / 2 + 4095) / 4096 * 4096; // two checkpoints fit, a third does not
+        Assumptions.assumeTrue(command("mount", "-t", "tmpfs", "-o", "size=" + bytes, "tmpfs", disk.toString()) == 0,
+                "needs root and tmpfs to make a small disk");
+        try {
+            TrainCommandTest.Run r = run(args("--checkpoint-dir", disk.toString(), "--checkpoint-every", "10", "--keep", "5"));
+            assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
+            String last = r.err().strip().lines().reduce((a, b) -> b).orElse("");
+            assertTrue(last.startsWith("forkprop: cannot write checkpoint " + disk.resolve("ckpt-30.safetensors") + ": "), last);
+            assertTrue(last.contains("No space left on device"), last);
+            assertFalse(r.err().contains("\tat "), r.err());
+            assertEquals(List.of(disk.resolve("ckpt-10.safetensors"), disk.resolve("ckpt-20.safetensors")), Checkpoint.list(disk));
+            assertEquals(List.of(), Checkpoint.tempFiles(disk));
+            for (Path f : Checkpoint.list(disk)) assertEquals(f.getFileName().toString(), "ckpt-" + Checkpoint.read(f).get("step") + ".safetensors");
+            // Resumed at its own end (--max-steps 20, no room for another file): nothing to train, nothing to save.
+            TrainCommandTest.Run resumed = run(args("--checkpoint-dir", disk.toString(), "--resume", "--max-steps", "20"));
+            assertEquals(0, resumed.code(), resumed.err());
+            assertTrue(resumed.err().contains("resumed from " + disk.resolve("ckpt-20.safetensors")), resumed.err());
+        } finally {
+            command("umount", disk.toString());
+        }
+    }
+
+    private static int command(String... cmd) throws Exception {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            readAll(p.getInputStream());
+            return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
+        } catch (java.io.IOException ex) {
+            return -1; // no such command
+        }
     }
 
     /** A child JVM gets SIGTERM mid-run, saves and exits 143; a second child resumes; both match an uninterrupted child. */

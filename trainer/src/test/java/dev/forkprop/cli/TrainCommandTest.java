@@ -92,5 +92,10 @@ class TrainCommandTest {
         assertOneLineError(run("train", "--bogus"), "Unknown option: '--bogus'");
         assertOneLineError(run("train", "--data", "cifar"), "cifar");
         assertOneLineError(run("train", "--data-dir", mirrorDataDir(), "--optimizer", "rmsprop"), "unknown optimizer 'rmsprop'");
+        // Arguments are literal: "@DIR" was read as an argument file by picocli, a stack trace for a directory.
+        assertOneLineError(run("train", "--batch", "@" + mirrorDataDir()), "'@" + mirrorDataDir() + "' is not an int");
+        assertOneLineError(run("train", "--data", "@" + mirrorDataDir()), "unknown dataset '@" + mirrorDataDir() + "'");
+        assertOneLineError(run("train", "--clip", "NaN"), "--clip must be >= 0 (0: off), got NaN");
+        assertOneLineError(run("train", "--momentum", "-1"), "--momentum must be >= 0, got -1.0");
     }
 }

@@ -126,6 +126,17 @@ class CheckpointTest {
         assertEquals(null, Checkpoint.newest(dir.resolve("absent")));
     }
 
+    /** A writer killed between creating its temp file and the rename leaves it behind: the next save removes it. */
+    @Test
+    void saveRemovesTempFilesAKilledWriterLeft() throws Exception {
+        Files.write(dir.resolve(".ckpt-10.safetensors.4711.tmp"), new byte[100]);
+        Files.write(dir.resolve(".other.tmp"), new byte[1]);
+        assertEquals(List.of(dir.resolve(".ckpt-10.safetensors.4711.tmp")), Checkpoint.tempFiles(dir));
+        capture(state(2)).saveInto(dir, 20, 3);
+        assertEquals(List.of(".other.tmp", "ckpt-20.safetensors"), names(), "only checkpoint temp files are removed");
+        assertEquals(List.of(), Checkpoint.tempFiles(dir.resolve("absent")));
+    }
+
     /** The rename fails (the final name is a non-empty directory): temp removed, old checkpoint intact. */
     @Test
     void aFailedWriteLeavesEarlierCheckpointsIntact() throws Exception {
