@@ -84,7 +84,8 @@ class CheckpointCommandTest {
     }
 
     /**
-     * The checkpoint directory's disk fills up mid-run (a tmpfs with room for two checkpoints): the
+     * The checkpoint directory's disk fills up mid-run (a tmpfs with room for two checkpoints; the
+     * third file is the best-validation checkpoint at the end of epoch 1): the
      * run stops with one line naming the file and the cause and exits 2; the two checkpoints before
      * are intact, no temp file is left, and the newest one resumes. Mounting needs root
      * (the CI machine is root); skipped where mount fails.
@@ -102,16 +103,19 @@ class CheckpointCommandTest {
             TrainCommandTest.Run r = run(args("--checkpoint-dir", disk.toString(), "--checkpoint-every", "10", "--keep", "5"));
             assertEquals(Main.EXIT_BAD_INPUT, r.code(), r.err());
             String last = r.err().strip().lines().reduce((a, b) -> b).orElse("");
-            assertTrue(last.startsWith("forkprop: cannot write checkpoint " + disk.resolve("ckpt-30.safetensors") + ": "), last);
+            // Step 20 ends epoch 1: ckpt-20 fits, then best.safetensors (the best validation loss so far) is the third file.
+            assertTrue(last.startsWith("forkprop: cannot write checkpoint " + disk.resolve("best.safetensors") + ": "), last);
             assertTrue(last.contains("No space left on device"), last);
             assertFalse(r.err().contains("\tat "), r.err());
             assertEquals(List.of(disk.resolve("ckpt-10.safetensors"), disk.resolve("ckpt-20.safetensors")), Checkpoint.list(disk));
             assertEquals(List.of(), Checkpoint.tempFiles(disk));
             for (Path f : Checkpoint.list(disk)) assertEquals(f.getFileName().toString(), "ckpt-" + Checkpoint.read(f).get("step") + ".safetensors");
-            // Resumed at its own end (--max-steps 20, no room for another file): nothing to train, nothing to save.
-            TrainCommandTest.Run resumed = run(args("--checkpoint-dir", disk.toString(), "--resume", "--max-steps", "20"));
+            // The newest checkpoint is complete: copied to a disk with room, it resumes and trains on.
+            Path roomy = Files.createDirectories(dir.resolve("roomy"));
+            Files.copy(disk.resolve("ckpt-20.safetensors"), roomy.resolve("ckpt-20.safetensors"));
+            TrainCommandTest.Run resumed = run(args("--checkpoint-dir", roomy.toString(), "--resume", "--max-steps", "30"));
             assertEquals(0, resumed.code(), resumed.err());
-            assertTrue(resumed.err().contains("resumed from " + disk.resolve("ckpt-20.safetensors")), resumed.err());
+            assertTrue(resumed.err().contains("resumed from " + roomy.resolve("ckpt-20.safetensors")), resumed.err());
         } finally {
             command("umount", disk.toString());
         }
