@@ -26,7 +26,8 @@ class TestListTest {
     @Test
     void generatedListNamesEveryStressTestInTheSources() throws IOException {
         Set<String> declared = new TreeSet<>();
-        Pattern nested = Pattern.compile("@JCStressTest[^\\n]*\\n(?:\\s*@[^\\n]*\\n)*\\s*public static class (\\w+)");
+        // The annotation, then (annotations spanning any number of lines) the next class declaration.
+        Pattern nested = Pattern.compile("@JCStressTest\\b(?:(?!@JCStressTest\\b).)*?public static class (\\w+)", Pattern.DOTALL);
         try (Stream<Path> files = Files.list(Path.of("src/main/java/dev/forkprop/stress"))) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 if (!f.toString().endsWith("Test.java")) continue;
