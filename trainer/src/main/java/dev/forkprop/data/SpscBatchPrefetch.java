@@ -104,6 +104,10 @@ public final class SpscBatchPrefetch implements AutoCloseable {
     private final long seed, count;
     /** Loader only: the current epoch's sample order, [data.size()]. */
     private final int[] order;
+    // Loader-only position (plain fields: one loader thread; HB from the constructor: Thread.start).
+    private int loadEpoch, loadBatch;
+    private long produced;
+    private boolean shuffled;
 
     private Thread thread;                    // set by start(), read by close(): consumer thread only
     private volatile Thread loaderThread;     // the thread running runLoader, for unpark
@@ -143,6 +147,8 @@ public final class SpscBatchPrefetch implements AutoCloseable {
         this.seed = seed;
         this.startEpoch = epoch;
         this.startBatch = batchesDone;
+        this.loadEpoch = epoch;
+        this.loadBatch = batchesDone;
         this.count = Math.max(0, count);
         this.classification = data.isClassification();
         this.order = new int[data.size()];
@@ -169,48 +175,61 @@ public final class SpscBatchPrefetch implements AutoCloseable {
 
     /**
      * The loader's body: fills and publishes the planned batches in order, then returns; returns
-     * early after {@link #close()}. Call once, on one thread ({@link #start} does).
+     * early after {@link #close()}. Call once, on one thread ({@link #start} does). Waiting for a
+     * free slot is a bounded park that {@link #release} cuts short.
      */
     public void runLoader() {
         loaderThread = Thread.currentThread();
-        int epoch = startEpoch, b = startBatch;
         try {
-            if (count > 0) shuffle(order, seed + epoch);
-            for (long produced = 0; produced < count && !closed; produced++) {
-                if (b == perEpoch) {
-                    epoch++;
-                    b = 0;
-                    shuffle(order, seed + epoch);
+            while (true) {
+                final int r = tryLoadNext();
+                if (r < 0) return;
+                if (r == 0) {
+                    // Every slot is published and not yet released.
+                    if (closed) return;
+                    loaderParked = true;
+                    // Check again after announcing: a release between tryNext and the store above did not see the flag.
+                    if (!ring.hasAvailableCapacity(1) && !closed) LockSupport.parkNanos(this, LOADER_PARK_NANOS);
+                    loaderParked = false;
                 }
-                final long seq = claim();
-                if (seq < 0) return; // closed while the ring was full
-                fill(ring.get(seq), epoch, b);
-                // HB: fill's plain writes to the slot -> release store of the cursor here -> acquire load in take().
-                ring.publish(seq);
-                b++;
             }
         } catch (Throwable t) {
-            failedEpoch = epoch;
-            failedIndex = b;
+            failedEpoch = loadEpoch;
+            failedIndex = loadBatch;
             failure = t; // volatile write: publishes the position above with it
         }
     }
 
-    /** The next free slot's sequence, waiting (bounded parks) while the consumer holds all of them; -1 once closed. */
-    private long claim() {
-        while (true) {
-            try {
-                // HB: the consumer's release (setVolatile of the gating sequence) -> the acquire load of it in here.
-                return ring.tryNext();
-            } catch (InsufficientCapacityException full) { // a preallocated singleton: no allocation
-                // every slot is published and not yet released
-            }
-            if (closed) return -1;
-            loaderParked = true;
-            // Check again after announcing: a release between tryNext and the store above did not see the flag.
-            if (!ring.hasAvailableCapacity(1) && !closed) LockSupport.parkNanos(this, LOADER_PARK_NANOS);
-            loaderParked = false;
+    /**
+     * Loader thread only, never waits: fills and publishes the next planned batch if a slot is
+     * free. Returns 1 when it published one, 0 when every slot is still held by the consumer, -1
+     * when all planned batches are produced or the prefetch is closed. {@link #runLoader} is this
+     * in a loop; the stress tests call it directly, since actors must not wait for each other.
+     */
+    public int tryLoadNext() {
+        if (produced >= count || closed) return -1;
+        if (!shuffled) {
+            shuffle(order, seed + loadEpoch);
+            shuffled = true;
         }
+        if (loadBatch == perEpoch) {
+            loadEpoch++;
+            loadBatch = 0;
+            shuffle(order, seed + loadEpoch);
+        }
+        final long seq;
+        try {
+            // HB: the consumer's release (setVolatile of the gating sequence) -> the acquire load of it in here.
+            seq = ring.tryNext();
+        } catch (InsufficientCapacityException full) { // a preallocated singleton: no allocation
+            return 0;
+        }
+        fill(ring.get(seq), loadEpoch, loadBatch);
+        // HB: fill's plain writes to the slot -> release store of the cursor here -> acquire load in take().
+        ring.publish(seq);
+        loadBatch++;
+        produced++;
+        return 1;
     }
 
     private void fill(BatchSlot s, int epoch, int index) {
@@ -236,13 +255,32 @@ public final class SpscBatchPrefetch implements AutoCloseable {
      * @throws IllegalStateException when all {@link #count()} batches were taken, or after close
      */
     public BatchSlot take() {
+        return takeIf(true);
+    }
+
+    /**
+     * As {@link #take()}, but never waits: null when the loader has not published the next batch
+     * yet (the stress tests' consumer; actors must not wait for each other).
+     */
+    public BatchSlot tryTake() {
+        return takeIf(false);
+    }
+
+    private BatchSlot takeIf(boolean wait) {
         checkConsumer();
         if (taken != null) throw new IllegalStateException("release the taken batch before taking another");
         final long seq = next;
         if (seq >= count) throw new IllegalStateException("all " + count + " planned batches were taken");
         if (closed) throw new IllegalStateException("the batch prefetch is closed");
         // HB: the loader's writes to slot seq -> publish (release store of the cursor) -> this acquire load.
-        if (ring.getCursor() < seq) awaitPublished(seq);
+        if (ring.getCursor() < seq) {
+            if (!wait) {
+                checkFailure();
+                if (ring.getCursor() < seq) return null;
+            } else {
+                awaitPublished(seq);
+            }
+        }
         final BatchSlot s = ring.get(seq);
         s.sequence = seq;
         next = seq + 1;
@@ -250,14 +288,18 @@ public final class SpscBatchPrefetch implements AutoCloseable {
         return s;
     }
 
+    private void checkFailure() {
+        final Throwable f = failure;
+        if (f != null) {
+            throw new BatchLoaderFailure("the batch loader failed filling batch " + (failedIndex + 1) + " of epoch " + (failedEpoch + 1)
+                    + " of " + data.name() + ": " + f, f);
+        }
+    }
+
     private void awaitPublished(long seq) {
         int spins = 0;
         while (ring.getCursor() < seq) {
-            final Throwable f = failure;
-            if (f != null) {
-                throw new BatchLoaderFailure("the batch loader failed filling batch " + (failedIndex + 1) + " of epoch " + (failedEpoch + 1)
-                        + " of " + data.name() + ": " + f, f);
-            }
+            checkFailure();
             if (closed) throw new IllegalStateException("the batch prefetch is closed");
             if (spins < SPINS) {
                 spins++;
