@@ -3,24 +3,16 @@ package dev.forkprop.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forkprop.bench.TrainingRun.Result;
 import dev.forkprop.data.Dataset;
 import dev.forkprop.data.Datasets;
-import dev.forkprop.engine.Engine;
 import dev.forkprop.kernels.Gemms;
-import dev.forkprop.loss.SoftmaxCrossEntropy;
-import dev.forkprop.model.Init;
-import dev.forkprop.model.ModelSpec;
-import dev.forkprop.model.Network;
-import dev.forkprop.optim.GradClip;
-import dev.forkprop.optim.Hyper;
-import dev.forkprop.optim.Optimizers;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
@@ -33,7 +25,8 @@ import picocli.CommandLine.Model.CommandSpec;
  *
  * <p>After one untimed run per thread count (so the JIT has compiled everything), for each repeat
  * the thread counts run in turn (alternating, so drift on a noisy machine hits
- * every count alike); each run builds a fresh engine, warms up, then times {@code --steps} steps.
+ * every count alike); each run is a {@link TrainingRun}: a fresh engine, warm-up, then
+ * {@code --steps} timed steps.
  * Reported per thread count: median samples/s with min and max over repeats, speedup and
  * efficiency against the first thread count's median, step latency p50/p99/p99.9 over all timed
  * steps, and the per-phase split (compute, reduce, update). The benchmark checks that training
@@ -72,9 +65,6 @@ public final class ScalingCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** One timed run's numbers. */
-    record Run(double samplesPerSec, Histogram step, Histogram compute, Histogram reduce, Histogram update) {}
-
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -87,20 +77,17 @@ public final class ScalingCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch, --steps and --repeats must be positive, --warmup-steps >= 0");
         }
         Dataset data = Datasets.fromEnvironment(dataDir).load("mnist").train();
-        for (String line : BenchEnvironment.describe()) out.println("# " + line);
+        BenchEnvironment.printHeader(out, counts);
         out.printf("# gemm: %s | model %s | batch %d%s | %s | warm-up %d, timed %d steps x %d repeats%n",
                 Gemms.best().name(), model, batch, weak ? " per thread (weak scaling)" : " (strong scaling)", optimizer,
                 warmup, steps, repeats);
-        for (int t : counts) {
-            if (t > cores) out.printf("# warning: %d threads > %d cores: oversubscribed%n", t, cores);
-        }
         // One untimed run per thread count first: JIT compilation must not land in a timed run.
         for (int t : counts) runOnce(data, t);
-        List<List<Run>> runs = new ArrayList<>();
+        List<List<Result>> runs = new ArrayList<>();
         for (int i = 0; i < counts.length; i++) runs.add(new ArrayList<>());
         for (int r = 0; r < repeats; r++) {
             for (int i = 0; i < counts.length; i++) {
-                Run run = runOnce(data, counts[i]);
+                Result run = runOnce(data, counts[i]);
                 runs.get(i).add(run);
                 out.printf("# repeat %d, %d threads: %.0f samples/s%n", r + 1, counts[i], run.samplesPerSec());
                 out.flush();
@@ -112,20 +99,20 @@ public final class ScalingCommand implements Callable<Integer> {
         out.printf("%n%7s %12s %10s %10s %8s %6s %9s %9s %9s %9s %9s %9s%n", "threads", "samples/s", "min", "max",
                 "speedup", "eff", "p50 ms", "p99 ms", "p99.9 ms", "compute", "reduce", "update");
         for (int i = 0; i < counts.length; i++) {
-            List<Run> rs = runs.get(i);
-            double[] sps = rs.stream().mapToDouble(Run::samplesPerSec).sorted().toArray();
-            double median = sps.length % 2 == 1 ? sps[sps.length / 2] : (sps[sps.length / 2 - 1] + sps[sps.length / 2]) / 2;
+            List<Result> rs = runs.get(i);
+            Spread sps = samplesPerSec(rs);
+            double median = sps.median();
             Histogram step = merged(rs, 0), compute = merged(rs, 1), reduce = merged(rs, 2), update = merged(rs, 3);
-            double speedup = median / runs0Median(runs, counts);
+            double speedup = median / samplesPerSec(runs.get(0)).median();
             double eff = speedup / ((double) counts[i] / counts[0]);
             double p50 = ms(step, 50), p99 = ms(step, 99), p999 = ms(step, 99.9);
-            out.printf("%7d %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f%n", counts[i], median, sps[0],
-                    sps[sps.length - 1], speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50));
+            out.printf("%7d %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f%n", counts[i], median, sps.min(),
+                    sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50));
             ObjectNode o = rows.addObject();
             o.put("threads", counts[i]);
             o.put("samples_per_sec", median);
-            o.put("samples_per_sec_min", sps[0]);
-            o.put("samples_per_sec_max", sps[sps.length - 1]);
+            o.put("samples_per_sec_min", sps.min());
+            o.put("samples_per_sec_max", sps.max());
             o.put("speedup", speedup);
             o.put("efficiency", eff);
             o.put("step_ms_p50", p50);
@@ -136,8 +123,8 @@ public final class ScalingCommand implements Callable<Integer> {
             o.put("update_ms_p50", ms(update, 50));
             o.put("batch", weak ? batch * counts[i] : batch);
             o.put("model", model);
-            csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps[0],
-                    sps[sps.length - 1], speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50)));
+            csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps.min(),
+                    sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50)));
         }
         out.println("# load average at the end: " + BenchEnvironment.loadAverage());
         if (json != null) Files.writeString(json, om.writerWithDefaultPrettyPrinter().writeValueAsString(rows));
@@ -172,58 +159,19 @@ public final class ScalingCommand implements Callable<Integer> {
                 org.knowm.xchart.BitmapEncoder.BitmapFormat.PNG);
     }
 
-    private static double runs0Median(List<List<Run>> runs, int[] counts) {
-        double[] sps = runs.get(0).stream().mapToDouble(Run::samplesPerSec).sorted().toArray();
-        return sps.length % 2 == 1 ? sps[sps.length / 2] : (sps[sps.length / 2 - 1] + sps[sps.length / 2]) / 2;
+    private static Spread samplesPerSec(List<Result> runs) {
+        return Spread.of(runs.stream().mapToDouble(Result::samplesPerSec).toArray());
     }
 
-    private Run runOnce(Dataset data, int t) {
-        int b = weak ? batch * t : batch;
-        Network net = ModelSpec.parse(model, data.featureDim(), "relu", 0f);
-        var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
-        int[] order = new int[data.size()];
-        SplittableRandom rnd = new SplittableRandom(1);
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1), x = order[i];
-            order[i] = order[j];
-            order[j] = x;
-        }
-        Histogram step = hist(), compute = hist(), reduce = hist(), update = hist();
-        try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(0), Gemms.best(), b, t, t, 1, 10)) {
-            net.init(e.params, e.buffers, Init.HE_NORMAL, 1);
-            int per = data.size() / b;
-            double firstLoss = Double.NaN;
-            long timedNanos = 0;
-            for (int s = 1; s <= warmup + steps; s++) {
-                long t0 = System.nanoTime();
-                e.step(data, order, ((s - 1) % per) * b, s, optimizer.startsWith("adam") ? 1e-3f : 0.01f);
-                long dt = System.nanoTime() - t0;
-                if (s == 1) firstLoss = e.last.loss;
-                if (s > warmup) {
-                    timedNanos += dt;
-                    step.recordValue(dt);
-                    compute.recordValue(e.last.computeNanos);
-                    reduce.recordValue(e.last.reduceNanos);
-                    update.recordValue(e.last.updateNanos);
-                }
-            }
-            double lastLoss = e.last.loss;
-            if (!(Double.isFinite(lastLoss) && lastLoss < firstLoss)) {
-                throw new IllegalStateException("training did not progress at " + t + " threads (loss " + firstLoss + " -> " + lastLoss + ")");
-            }
-            return new Run((double) steps * b / (timedNanos / 1e9), step, compute, reduce, update);
-        }
-    }
-
-    private static Histogram hist() {
-        return new Histogram(3_600_000_000_000L, 3);
+    private Result runOnce(Dataset data, int t) {
+        return TrainingRun.run(data, model, optimizer, TrainingRun.defaultLr(optimizer), weak ? batch * t : batch, t,
+                warmup, steps);
     }
 
     /** which: 0 step, 1 compute, 2 reduce, 3 update. */
-    private static Histogram merged(List<Run> rs, int which) {
-        Histogram h = hist();
-        for (Run r : rs) {
+    private static Histogram merged(List<Result> rs, int which) {
+        Histogram h = TrainingRun.histogram();
+        for (Result r : rs) {
             h.add(switch (which) {
                 case 0 -> r.step();
                 case 1 -> r.compute();
