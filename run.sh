@@ -72,6 +72,11 @@ Commands:
   bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
                        GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it;
                        see ./run.sh bench kernels --help
+  bench scaling [--threads 1,2,...] [--model M --batch B --optimizer O] [--json FILE]
+                       training samples/s by thread count; ./run.sh bench scaling --help
+  bench compare [--cases MODEL:BATCH:OPTIMIZER,...] [--threads 1,2] [--repeats N] [--json FILE]
+                       forkprop against PyTorch (python3-torch) on the same cases, samples/s
+                       and ratio; ./run.sh bench compare --help
   stress [jcstress args]
                        run every jcstress test in jcstress's default (full) mode, results in
                        target/jcstress-results; e.g. -t FailurePublication, -m quick, -h.
@@ -85,6 +90,7 @@ Environment:
   FORKPROP_DATA        where datasets live (default ./data)
   FORKPROP_DATA_MIRROR a local directory to fetch datasets from before trying the network
   FORKPROP_JVM_OPTS    extra JVM flags, e.g. -Xmx2g
+  FORKPROP_PYTHON      the Python with torch that bench compare runs (default python3, /usr/bin/python3)
 USAGE
 }
 

@@ -46,6 +46,20 @@ public final class BenchEnvironment {
     }
 
     /**
+     * The load average after a benchmark, and a warning when it is above the cores: then other
+     * processes competed with the benchmark for them.
+     */
+    public static void printLoadAtEnd(PrintWriter out) {
+        out.println("# load average at the end: " + loadAverage());
+        int cores = Runtime.getRuntime().availableProcessors();
+        double load = loadAverage1();
+        if (load > cores) {
+            out.printf(Locale.ROOT, "# warning: load average %.1f on %d cores: other processes competed with the benchmark;"
+                    + " trust the medians, not single runs, or rerun on a quiet machine%n", load, cores);
+        }
+    }
+
+    /**
      * A caveat for the OpenBLAS ratio, or null: an OPENBLAS_CORETYPE override pins OpenBLAS to
      * that core's kernels (Haswell: AVX2, 256-bit) even where the JVM's preferred species is wider,
      * so the ratio then compares different instruction sets, not just code.

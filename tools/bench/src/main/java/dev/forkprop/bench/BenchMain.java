@@ -12,15 +12,15 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * Entry point of the bench jar ({@code ./run.sh bench SUBCOMMAND ...}): dispatches to one
- * subcommand per benchmark. Today {@code kernels}; {@code scaling}, {@code compare} and
- * {@code soak} are further {@code Callable<Integer>} classes added to {@code subcommands}.
+ * subcommand per benchmark: {@code kernels}, {@code scaling} and {@code compare}; a further
+ * benchmark ({@code soak}) is one more {@code Callable<Integer>} class added to {@code subcommands}.
  *
  * <p>Exit codes: 0 ok, 1 a benchmark failed (or a result check did), 2 a usage error, reported
  * on one line.
  */
 @Command(name = "bench", sortOptions = false,
         description = "forkprop benchmarks: ./run.sh bench SUBCOMMAND [OPTIONS] (SUBCOMMAND --help for its options).",
-        subcommands = {KernelsCommand.class, ScalingCommand.class})
+        subcommands = {KernelsCommand.class, ScalingCommand.class, CompareCommand.class})
 public final class BenchMain implements Callable<Integer> {
 
     static final int EXIT_USAGE = 2;

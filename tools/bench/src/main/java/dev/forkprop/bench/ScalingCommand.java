@@ -126,7 +126,7 @@ public final class ScalingCommand implements Callable<Integer> {
             csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps.min(),
                     sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50)));
         }
-        out.println("# load average at the end: " + BenchEnvironment.loadAverage());
+        BenchEnvironment.printLoadAtEnd(out);
         if (json != null) Files.writeString(json, om.writerWithDefaultPrettyPrinter().writeValueAsString(rows));
         if (csv != null) Files.writeString(csv, csvText);
         if (plot != null) plot(rows, plot);
