@@ -7,8 +7,10 @@ shuffles it once (seed --seed) so that every batch is a contiguous view (no gath
 DataLoader), builds nn.Sequential(Linear, ReLU, ..., Linear) with He-normal weights and zero
 biases (forkprop's default init) and the optimizer with forkprop's hyper-parameters, runs
 --warmup-steps untimed steps and then --steps timed ones (time.perf_counter around each step,
-summed), and prints one JSON line on stdout, the last line it writes there. Errors go to stderr
-with exit code 1.
+summed; with --max-seconds the timed steps stop once their sum passes it, and samples/s is over
+the steps done), and prints one JSON line on stdout, the last line it writes there. Errors go to
+stderr with exit code 1. On Linux the process ends when its parent does (PR_SET_PDEATHSIG), so an
+interrupted benchmark leaves no run behind.
 
 Threads: --intra-op N calls torch.set_num_threads(N) (ATen's OpenMP pool). The BLAS pool (Debian's
 torch calls libblas.so.3, OpenBLAS here) reads OPENBLAS_NUM_THREADS when it loads, so the caller
@@ -47,11 +49,22 @@ def parse_args(argv):
     p.add_argument("--intra-op", type=int, default=1, help="torch.set_num_threads")
     p.add_argument("--warmup-steps", type=int, default=5)
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--max-seconds", type=float, default=0, help="stop the timed steps after this long (0: never)")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args(argv)
     if not a.probe and a.data is None:
         p.error("--data is required")
     return a
+
+
+def die_with_parent():
+    """Linux: SIGTERM when the parent (the benchmark's JVM) exits, however it exits."""
+    try:
+        libc = ctypes.CDLL(None)
+        pr_set_pdeathsig, sigterm = 1, 15
+        libc.prctl(pr_set_pdeathsig, sigterm)
+    except (OSError, AttributeError):
+        pass
 
 
 def blas_library():
@@ -134,6 +147,7 @@ def build_optimizer(torch, a, params):
 
 def main(argv):
     a = parse_args(argv)
+    die_with_parent()
     try:
         import torch
     except ImportError as e:
@@ -159,7 +173,7 @@ def main(argv):
     loss_fn = torch.nn.functional.cross_entropy
     b, per_epoch = a.batch, x.shape[0] // a.batch
     first_loss = last_loss = float("nan")
-    timed = 0.0
+    timed, done = 0.0, 0
     for s in range(a.warmup_steps + a.steps):
         i = (s % per_epoch) * b
         xb, yb = x[i:i + b], y[i:i + b]
@@ -169,10 +183,13 @@ def main(argv):
         loss.backward()
         opt.step()
         dt = time.perf_counter() - start
-        if s >= a.warmup_steps:
-            timed += dt
         if s == 0:
             first_loss = loss.item()
+        if s >= a.warmup_steps:
+            timed += dt
+            done += 1
+            if 0 < a.max_seconds < timed:
+                break
     last_loss = loss.item()
     info.update({
         "model": a.model, "batch": b, "optimizer": a.optimizer, "lr": a.lr,
@@ -180,8 +197,8 @@ def main(argv):
         "blas_threads": blas_threads(lib),
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-        "warmup_steps": a.warmup_steps, "steps": a.steps,
-        "timed_s": timed, "samples_per_sec": a.steps * b / timed if timed > 0 else None,
+        "warmup_steps": a.warmup_steps, "steps": done, "steps_asked": a.steps,
+        "timed_s": timed, "samples_per_sec": done * b / timed if timed > 0 else None,
         "load_s": load_s, "first_loss": first_loss, "last_loss": last_loss,
     })
     # JSON has no NaN: a diverged loss is written as null.

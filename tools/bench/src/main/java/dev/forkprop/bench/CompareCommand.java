@@ -28,7 +28,9 @@ import picocli.CommandLine.Spec;
  * <p>Per case and thread count: one untimed forkprop run (JIT compilation stays out of the timed
  * runs), then {@code --repeats} rounds of a forkprop {@link TrainingRun} followed by one PyTorch run
  * per threading setting ({@link TorchThreads}; each a {@link TorchBench} child process), so drift on
- * a noisy machine hits both sides alike. Both sides: He-normal weights, zero biases, ReLU between
+ * a noisy machine hits both sides alike. A PyTorch run whose timed steps pass
+ * {@code --torch-max-seconds} stops there (one setting, intra-op T, can be 50x slower than the
+ * others on a busy machine); its samples/s is over the steps it did. Both sides: He-normal weights, zero biases, ReLU between
  * dense layers, softmax cross-entropy, the same learning rate and {@link Hyper#DEFAULTS}, warm-up
  * steps, then the same number of timed steps on MNIST training images. forkprop normalises each
  * batch from the bytes, as it trains; PyTorch gets the whole set as a preloaded float32 tensor,
@@ -66,6 +68,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--torch-threading", split = ",", paramLabel = "SETTING",
             description = "PyTorch thread settings to try, the best median wins: blas (intra-op 1, BLAS T), both (T, T), intra (T, 1) (default: blas,both)")
     List<String> torchThreading = TorchThreads.DEFAULTS;
+    @Option(names = "--torch-max-seconds", paramLabel = "S",
+            description = "cap on one PyTorch run's timed steps; samples/s is then over the steps done (default: ${DEFAULT-VALUE}, 0: none)")
+    double torchMaxSeconds = 30;
     @Option(names = "--python", paramLabel = "EXE", description = "Python with torch (default: $FORKPROP_PYTHON, else python3, else /usr/bin/python3)")
     String python;
     @Option(names = "--torch-script", paramLabel = "FILE", description = "the PyTorch side (default: tools/bench/src/main/python/torch_bench.py)")
@@ -95,8 +100,9 @@ public final class CompareCommand implements Callable<Integer> {
         for (int t : threads) {
             if (t <= 0) throw new ParameterException(spec.commandLine(), "--threads values must be positive, got " + t);
         }
-        if (repeats <= 0 || (steps != null && steps <= 0) || (warmup != null && warmup < 0)) {
-            throw new ParameterException(spec.commandLine(), "--steps and --repeats must be positive, --warmup-steps >= 0");
+        if (repeats <= 0 || (steps != null && steps <= 0) || (warmup != null && warmup < 0) || !(torchMaxSeconds >= 0)) {
+            throw new ParameterException(spec.commandLine(),
+                    "--steps and --repeats must be positive, --warmup-steps and --torch-max-seconds >= 0");
         }
         if (lr != null && !(lr > 0 && Float.isFinite(lr))) {
             throw new ParameterException(spec.commandLine(), "--lr must be positive, got " + lr);
@@ -169,9 +175,12 @@ public final class CompareCommand implements Callable<Integer> {
             for (TorchThreads th : settings) {
                 if (note != null) break;
                 try {
-                    TorchBench.Result tr = torch.run(c, rate, Hyper.DEFAULTS, th, w, s, mnistDir);
+                    TorchBench.Result tr = torch.run(c, rate, Hyper.DEFAULTS, th, w, s, torchMaxSeconds, mnistDir);
                     torchSps.get(th)[r] = tr.samplesPerSec();
                     line.append(String.format(Locale.ROOT, " | PyTorch %s %,.0f", th.name(), tr.samplesPerSec()));
+                    if (tr.steps() >= 0 && tr.steps() < s) {
+                        line.append(String.format(Locale.ROOT, " (%d of %d steps: %.0f s cap)", tr.steps(), s, torchMaxSeconds));
+                    }
                     if (tr.blasThreads() >= 0 && tr.blasThreads() != th.blas()) {
                         line.append(" (BLAS reported ").append(tr.blasThreads()).append(" threads)");
                     }

@@ -58,9 +58,11 @@ final class TorchBench {
     /**
      * One timed PyTorch run, as torch_bench.py reported it.
      *
+     * @param steps       timed steps done: fewer than asked when the run reached its time cap; -1 if unknown
      * @param blasThreads what OpenBLAS says it uses ({@code openblas_get_num_threads}), -1 if unknown
      */
-    record Result(double samplesPerSec, int intraOpThreads, int blasThreads, double firstLoss, double lastLoss) {}
+    record Result(double samplesPerSec, int steps, int intraOpThreads, int blasThreads, double firstLoss,
+                  double lastLoss) {}
 
     private final String python;
     private final Path script;
@@ -154,19 +156,22 @@ final class TorchBench {
 
     /**
      * One timed run of {@code c} with the same hyper-parameters as forkprop's run, on the IDX files
-     * in {@code mnistDir}. Blocks until the child exits.
+     * in {@code mnistDir}. The timed steps stop early once they have taken {@code maxSeconds} (0: no
+     * cap), so that a pathological thread setting cannot stall the benchmark. Blocks until the child
+     * exits.
      *
      * @throws Failure if the child fails, prints no JSON, or its loss did not go down
      */
-    Result run(CompareCase c, float lr, Hyper h, TorchThreads threads, int warmup, int steps, Path mnistDir)
-            throws InterruptedException {
+    Result run(CompareCase c, float lr, Hyper h, TorchThreads threads, int warmup, int steps, double maxSeconds,
+               Path mnistDir) throws InterruptedException {
         List<String> cmd = List.of(python, script.toString(), "--data", mnistDir.toAbsolutePath().toString(),
                 "--model", c.model(), "--batch", Integer.toString(c.batch()), "--optimizer", c.optimizer(),
                 "--lr", Float.toString(lr), "--momentum", Double.toString(h.momentum()),
                 "--beta1", Double.toString(h.beta1()), "--beta2", Double.toString(h.beta2()),
                 "--eps", Double.toString(h.eps()), "--weight-decay", Double.toString(h.weightDecay()),
                 "--intra-op", Integer.toString(threads.intraOp()),
-                "--warmup-steps", Integer.toString(warmup), "--steps", Integer.toString(steps), "--seed", "1");
+                "--warmup-steps", Integer.toString(warmup), "--steps", Integer.toString(steps),
+                "--max-seconds", Double.toString(maxSeconds), "--seed", "1");
         Output o;
         try {
             o = exec(cmd, threads);
@@ -194,7 +199,8 @@ final class TorchBench {
             throw new Failure("PyTorch training did not progress (loss " + first + " -> " + last + ")");
         }
         JsonNode blas = j.path("blas_threads");
-        return new Result(sps, j.path("intra_op_threads").asInt(-1), blas.isInt() ? blas.asInt() : -1, first, last);
+        return new Result(sps, j.path("steps").asInt(-1), j.path("intra_op_threads").asInt(-1),
+                blas.isInt() ? blas.asInt() : -1, first, last);
     }
 
     private static JsonNode lastJsonLine(String output) {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TorchBenchTest {
 
+    /** torch_bench.py's output less some fields ("steps" among them: it is optional). */
     static final String RESULT = "{\"torch_version\": \"1.13.0a0\", \"samples_per_sec\": 12345.5, \"intra_op_threads\": 1,"
             + " \"blas_threads\": 2, \"first_loss\": 2.5, \"last_loss\": 0.75, \"timed_s\": 1.0}";
 
@@ -31,6 +32,8 @@ class TorchBenchTest {
         TorchBench.Result r = TorchBench.parse("/usr/lib/python3/dist-packages/torch/x.py:1: UserWarning: noise\n"
                 + "{\"not\": \"this one\"}\n" + RESULT + "\n");
         assertEquals(12345.5, r.samplesPerSec());
+        assertEquals(-1, r.steps());
+        assertEquals(7, TorchBench.parse(RESULT.replace("{", "{\"steps\": 7, ")).steps());
         assertEquals(1, r.intraOpThreads());
         assertEquals(2, r.blasThreads());
         assertEquals(2.5, r.firstLoss());
@@ -93,7 +96,7 @@ class TorchBenchTest {
         CompareCase c = CompareCase.parse("784-10:16:sgd");
         for (String name : TorchThreads.NAMES) {
             TorchThreads th = TorchThreads.of(name, 2);
-            TorchBench.Result r = b.run(c, 0.01f, Hyper.DEFAULTS, th, 1, 3, dir);
+            TorchBench.Result r = b.run(c, 0.01f, Hyper.DEFAULTS, th, 1, 3, 0, dir);
             assertEquals(th.intraOp(), r.intraOpThreads(), name);
             assertEquals(th.blas(), r.blasThreads(), name);
             assertEquals(fakeSamplesPerSec(th), r.samplesPerSec(), name);
@@ -108,7 +111,7 @@ class TorchBenchTest {
         TorchBench b = TorchBench.locate(py.toString(), dir.resolve("torch_bench.py")).bench();
         assertNotNull(b);
         assertFailure("torch_bench.py exited 1: torch_bench: MemoryError:",
-                () -> b.run(CompareCase.parse("784-10:16:sgd"), 0.01f, Hyper.DEFAULTS, TorchThreads.of("blas", 1), 1, 3, dir));
+                () -> b.run(CompareCase.parse("784-10:16:sgd"), 0.01f, Hyper.DEFAULTS, TorchThreads.of("blas", 1), 1, 3, 0, dir));
     }
 
     /** The real script on real MNIST, a few steps: only where a Python with torch is installed. */
@@ -118,8 +121,9 @@ class TorchBenchTest {
         assumeTrue(l.bench() != null, () -> l.missing());
         Path mnist = Datasets.fromEnvironment(BenchTestData.mirror()).ensure("mnist");
         TorchBench.Result r = l.bench().run(CompareCase.parse("784-10:64:sgd"), 0.1f, Hyper.DEFAULTS,
-                TorchThreads.of("blas", 1), 1, 10, mnist);
+                TorchThreads.of("blas", 1), 1, 10, 60, mnist);
         assertTrue(r.samplesPerSec() > 0, r.toString());
+        assertEquals(10, r.steps());
         assertEquals(1, r.intraOpThreads());
         assertTrue(r.blasThreads() == 1 || r.blasThreads() == -1, r.toString());
     }
