@@ -6,11 +6,12 @@ normalises them once into a float32 tensor (as forkprop does: (x/255 - 0.1307) /
 shuffles it once (seed --seed) so that every batch is a contiguous view (no gather, no
 DataLoader), builds nn.Sequential(Linear, ReLU, ..., Linear) with He-normal weights and zero
 biases (forkprop's default init) and the optimizer with forkprop's hyper-parameters, runs
---warmup-steps untimed steps and then --steps timed ones (time.perf_counter around each step,
-summed; with --max-seconds the timed steps stop once their sum passes it, and samples/s is over
-the steps done), and prints one JSON line on stdout, the last line it writes there. Errors go to
-stderr with exit code 1. On Linux the process ends when its parent does (PR_SET_PDEATHSIG), so an
-interrupted benchmark leaves no run behind.
+--warmup-steps untimed steps (at least one: its loss is the "first loss") and then --steps timed
+ones (time.perf_counter around each step, summed), and prints one JSON line on stdout, the last
+line it writes there. With --max-seconds the warm-up and the timed steps each stop once they have
+taken that long, and samples/s is over the steps done. Errors go to stderr with exit code 1. On
+Linux the process ends when its parent does (PR_SET_PDEATHSIG), so an interrupted benchmark leaves
+no run behind.
 
 Threads: --intra-op N calls torch.set_num_threads(N) (ATen's OpenMP pool). The BLAS pool (Debian's
 torch calls libblas.so.3, OpenBLAS here) reads OPENBLAS_NUM_THREADS when it loads, so the caller
@@ -172,24 +173,27 @@ def main(argv):
     opt = build_optimizer(torch, a, model.parameters())
     loss_fn = torch.nn.functional.cross_entropy
     b, per_epoch = a.batch, x.shape[0] // a.batch
-    first_loss = last_loss = float("nan")
-    timed, done = 0.0, 0
-    for s in range(a.warmup_steps + a.steps):
+
+    def step(s):
         i = (s % per_epoch) * b
         xb, yb = x[i:i + b], y[i:i + b]
-        start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(xb), yb)
         loss.backward()
         opt.step()
-        dt = time.perf_counter() - start
-        if s == 0:
-            first_loss = loss.item()
-        if s >= a.warmup_steps:
-            timed += dt
-            done += 1
-            if 0 < a.max_seconds < timed:
-                break
+        return loss
+
+    first_loss = step(0).item()
+    warm, began = 1, time.perf_counter()
+    while warm < a.warmup_steps and not 0 < a.max_seconds < time.perf_counter() - began:
+        step(warm)
+        warm += 1
+    timed, done = 0.0, 0
+    while done < a.steps and not 0 < a.max_seconds < timed:
+        start = time.perf_counter()
+        loss = step(warm + done)
+        timed += time.perf_counter() - start
+        done += 1
     last_loss = loss.item()
     info.update({
         "model": a.model, "batch": b, "optimizer": a.optimizer, "lr": a.lr,
@@ -197,7 +201,7 @@ def main(argv):
         "blas_threads": blas_threads(lib),
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-        "warmup_steps": a.warmup_steps, "steps": done, "steps_asked": a.steps,
+        "warmup_steps": warm, "steps": done, "steps_asked": a.steps,
         "timed_s": timed, "samples_per_sec": done * b / timed if timed > 0 else None,
         "load_s": load_s, "first_loss": first_loss, "last_loss": last_loss,
     })

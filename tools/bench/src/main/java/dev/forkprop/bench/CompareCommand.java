@@ -28,9 +28,9 @@ import picocli.CommandLine.Spec;
  * <p>Per case and thread count: one untimed forkprop run (JIT compilation stays out of the timed
  * runs), then {@code --repeats} rounds of a forkprop {@link TrainingRun} followed by one PyTorch run
  * per threading setting ({@link TorchThreads}; each a {@link TorchBench} child process), so drift on
- * a noisy machine hits both sides alike. A PyTorch run whose timed steps pass
- * {@code --torch-max-seconds} stops there (one setting, intra-op T, can be 50x slower than the
- * others on a busy machine); its samples/s is over the steps it did. Both sides: He-normal weights, zero biases, ReLU between
+ * a noisy machine hits both sides alike. A PyTorch run's warm-up and timed steps each stop once
+ * they have taken {@code --torch-max-seconds} (one setting, intra-op T, ran 50x slower than the
+ * others on the busy 2-core VM); its samples/s is then over the steps it did. Both sides: He-normal weights, zero biases, ReLU between
  * dense layers, softmax cross-entropy, the same learning rate and {@link Hyper#DEFAULTS}, warm-up
  * steps, then the same number of timed steps on MNIST training images. forkprop normalises each
  * batch from the bytes, as it trains; PyTorch gets the whole set as a preloaded float32 tensor,
@@ -69,7 +69,7 @@ public final class CompareCommand implements Callable<Integer> {
             description = "PyTorch thread settings to try, the best median wins: blas (intra-op 1, BLAS T), both (T, T), intra (T, 1) (default: blas,both)")
     List<String> torchThreading = TorchThreads.DEFAULTS;
     @Option(names = "--torch-max-seconds", paramLabel = "S",
-            description = "cap on one PyTorch run's timed steps; samples/s is then over the steps done (default: ${DEFAULT-VALUE}, 0: none)")
+            description = "cap on one PyTorch run's warm-up and on its timed steps; samples/s is then over the steps done (default: ${DEFAULT-VALUE}, 0: none)")
     double torchMaxSeconds = 30;
     @Option(names = "--python", paramLabel = "EXE", description = "Python with torch (default: $FORKPROP_PYTHON, else python3, else /usr/bin/python3)")
     String python;

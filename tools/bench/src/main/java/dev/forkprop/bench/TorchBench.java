@@ -156,9 +156,9 @@ final class TorchBench {
 
     /**
      * One timed run of {@code c} with the same hyper-parameters as forkprop's run, on the IDX files
-     * in {@code mnistDir}. The timed steps stop early once they have taken {@code maxSeconds} (0: no
-     * cap), so that a pathological thread setting cannot stall the benchmark. Blocks until the child
-     * exits.
+     * in {@code mnistDir}. The warm-up and the timed steps each stop early once they have taken
+     * {@code maxSeconds} (0: no cap), so that a pathological thread setting cannot stall the
+     * benchmark. Blocks until the child exits.
      *
      * @throws Failure if the child fails, prints no JSON, or its loss did not go down
      */
