@@ -123,8 +123,13 @@ Commands:
   bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
                        GEMM GFLOPS per shape and implementation (JMH), OpenBLAS beside it;
                        see ./run.sh bench kernels --help
-  bench scaling [--threads 1,2] [--model M] ...
+  bench scaling [--threads 1,2,...] [--model M --batch B --optimizer O] [--json FILE]
                        training samples/s by thread count; ./run.sh bench scaling --help
+  bench compare [--cases MODEL:BATCH:OPTIMIZER,...] [--threads 1,2] [--repeats N] [--json FILE]
+                       forkprop against PyTorch (python3-torch) on the same cases, samples/s
+                       and ratio; ./run.sh bench compare --help
+  bench soak [--minutes 30] [--interval-seconds 60] [--model M] [--json FILE] [--plot FILE.png]
+                       train continuously; per interval RSS, heap, GC count and time, step latency
   bench crash [--kills 20] [--seed S] [--model M] [--steps N] [--checkpoint-every K]
                        kill -9 harness: SIGKILL a deterministic run at random moments, resume it,
                        compare with an uninterrupted run; PASS/FAIL, exit 1 on FAIL
@@ -145,6 +150,7 @@ Environment:
   FORKPROP_DATA        where datasets live (default ./data)
   FORKPROP_DATA_MIRROR a local directory to fetch datasets from before trying the network
   FORKPROP_JVM_OPTS    extra JVM flags, e.g. -Xmx2g
+  FORKPROP_PYTHON      the Python with torch that bench compare runs (default python3, /usr/bin/python3)
 USAGE
 }
 

@@ -1,6 +1,7 @@
 package dev.forkprop.bench;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,6 +31,32 @@ public final class BenchEnvironment {
         lines.add("openblas: " + openBlas());
         lines.add("load average: " + loadAverage());
         return lines;
+    }
+
+    /**
+     * {@link #describe()} as "# " comment lines, then a warning for each thread count above the
+     * cores available (such a run measures oversubscription, not the code).
+     */
+    public static void printHeader(PrintWriter out, int... threadCounts) {
+        for (String line : describe()) out.println("# " + line);
+        int cores = Runtime.getRuntime().availableProcessors();
+        for (int t : threadCounts) {
+            if (t > cores) out.printf("# warning: %d threads > %d cores: oversubscribed%n", t, cores);
+        }
+    }
+
+    /**
+     * The load average after a benchmark, and a warning when it is above the cores: then other
+     * processes competed with the benchmark for them.
+     */
+    public static void printLoadAtEnd(PrintWriter out) {
+        out.println("# load average at the end: " + loadAverage());
+        int cores = Runtime.getRuntime().availableProcessors();
+        double load = loadAverage1();
+        if (load > cores) {
+            out.printf(Locale.ROOT, "# warning: load average %.1f on %d cores: other processes competed with the benchmark;"
+                    + " trust the medians, not single runs, or rerun on a quiet machine%n", load, cores);
+        }
     }
 
     /**

@@ -12,15 +12,16 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * Entry point of the bench jar ({@code ./run.sh bench SUBCOMMAND ...}): dispatches to one
- * subcommand per benchmark: {@code kernels}, {@code scaling}, and the kill -9 harness {@code crash};
- * {@code compare} and {@code soak} are further {@code Callable<Integer>} classes added to {@code subcommands}.
+ * subcommand per benchmark: {@code kernels}, {@code scaling}, {@code compare} (against PyTorch),
+ * {@code soak} (memory and latency over time) and the kill -9 harness {@code crash}.
  *
  * <p>Exit codes: 0 ok, 1 a benchmark failed (or a result check did), 2 a usage error, reported
  * on one line.
  */
 @Command(name = "bench", sortOptions = false,
         description = "forkprop benchmarks: ./run.sh bench SUBCOMMAND [OPTIONS] (SUBCOMMAND --help for its options).",
-        subcommands = {KernelsCommand.class, ScalingCommand.class, SoakCommand.class, CrashCommand.class})
+        subcommands = {KernelsCommand.class, ScalingCommand.class, CompareCommand.class, SoakCommand.class,
+                CrashCommand.class})
 public final class BenchMain implements Callable<Integer> {
 
     static final int EXIT_USAGE = 2;

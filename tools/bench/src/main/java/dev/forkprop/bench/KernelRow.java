@@ -21,7 +21,7 @@ public record KernelRow(GemmShape shape, String impl, String status, String note
         if (iterationUs.length == 0) throw new IllegalArgumentException("no iterations for " + impl);
         double[] t = iterationUs.clone();
         Arrays.sort(t);
-        return new KernelRow(shape, impl, "ok", "", median(t), t[0], t[t.length - 1], Double.NaN);
+        return new KernelRow(shape, impl, "ok", "", Spread.median(t), t[0], t[t.length - 1], Double.NaN);
     }
 
     public static KernelRow unavailable(GemmShape shape, String impl, String why) {
@@ -30,12 +30,6 @@ public record KernelRow(GemmShape shape, String impl, String status, String note
 
     public static KernelRow failed(GemmShape shape, String impl, String why) {
         return new KernelRow(shape, impl, "failed", why, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
-    }
-
-    /** Median of sorted values: the middle one, or the mean of the middle two. */
-    static double median(double[] sorted) {
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     public boolean ok() {

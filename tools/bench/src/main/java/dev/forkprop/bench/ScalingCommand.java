@@ -3,24 +3,16 @@ package dev.forkprop.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forkprop.bench.TrainingRun.Result;
 import dev.forkprop.data.Dataset;
 import dev.forkprop.data.Datasets;
-import dev.forkprop.engine.Engine;
 import dev.forkprop.kernels.Gemms;
-import dev.forkprop.loss.SoftmaxCrossEntropy;
-import dev.forkprop.model.Init;
-import dev.forkprop.model.ModelSpec;
-import dev.forkprop.model.Network;
-import dev.forkprop.optim.GradClip;
-import dev.forkprop.optim.Hyper;
-import dev.forkprop.optim.Optimizers;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
@@ -33,11 +25,11 @@ import picocli.CommandLine.Model.CommandSpec;
  *
  * <p>After one untimed run per thread count (so the JIT has compiled everything), for each repeat
  * the thread counts run in turn (alternating, so drift on a noisy machine hits
- * every count alike); each run builds a fresh engine, warms up (until the JIT is quiet), then
- * times {@code --steps} steps.
+ * every count alike); each run is a {@link TrainingRun}: a fresh engine, warm-up, then
+ * {@code --steps} timed steps.
  * Reported per thread count: median samples/s with min and max over repeats, speedup and
  * efficiency against the first thread count's median, step latency p50/p99/p99.9 over all timed
- * steps, and the per-phase split (compute, reduce, update). The benchmark checks that training
+ * steps, and the per-phase split (compute, reduce, update, and the coordinator's wait at the barriers). The benchmark checks that training
  * did something (the loss after the timed steps is finite and below the initial loss) before it
  * reports a number.
  */
@@ -55,6 +47,8 @@ public final class ScalingCommand implements Callable<Integer> {
     String optimizer = "adam";
     @Option(names = "--weak", description = "batch per thread fixed (batch x threads) instead of global batch fixed")
     boolean weak;
+    @Option(names = "--shards", description = "fixed shards per batch, as train --deterministic --shards (default: one per thread)")
+    Integer shards;
     @Option(names = "--warmup-steps", description = "untimed steps per run, at least; warm-up goes on until the JIT "
             + "has compiled nothing for 20 steps, up to 10x this (default: ${DEFAULT-VALUE})")
     int warmup = 30;
@@ -74,9 +68,6 @@ public final class ScalingCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** One timed run's numbers. */
-    record Run(double samplesPerSec, Histogram step, Histogram compute, Histogram reduce, Histogram update) {}
-
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -88,21 +79,21 @@ public final class ScalingCommand implements Callable<Integer> {
         if (batch <= 0 || steps <= 0 || repeats <= 0 || warmup < 0) {
             throw new IllegalArgumentException("--batch, --steps and --repeats must be positive, --warmup-steps >= 0");
         }
-        Dataset data = Datasets.fromEnvironment(dataDir).load("mnist").train();
-        for (String line : BenchEnvironment.describe()) out.println("# " + line);
-        out.printf("# gemm: %s | model %s | batch %d%s | %s | warm-up %d, timed %d steps x %d repeats%n",
-                Gemms.best().name(), model, batch, weak ? " per thread (weak scaling)" : " (strong scaling)", optimizer,
-                warmup, steps, repeats);
         for (int t : counts) {
-            if (t > cores) out.printf("# warning: %d threads > %d cores: oversubscribed%n", t, cores);
+            if (shards != null && shards < t) throw new IllegalArgumentException("--shards " + shards + " is below --threads " + t);
         }
+        Dataset data = Datasets.fromEnvironment(dataDir).load("mnist").train();
+        BenchEnvironment.printHeader(out, counts);
+        out.printf("# gemm: %s | model %s | batch %d%s | %s | %s | warm-up >= %d (until the JIT is quiet), timed %d steps x %d repeats%n",
+                Gemms.best().name(), model, batch, weak ? " per thread (weak scaling)" : " (strong scaling)", optimizer,
+                shards == null ? "one shard per thread" : shards + " fixed shards (deterministic)", warmup, steps, repeats);
         // One untimed run per thread count first: JIT compilation must not land in a timed run.
         for (int t : counts) runOnce(data, t);
-        List<List<Run>> runs = new ArrayList<>();
+        List<List<Result>> runs = new ArrayList<>();
         for (int i = 0; i < counts.length; i++) runs.add(new ArrayList<>());
         for (int r = 0; r < repeats; r++) {
             for (int i = 0; i < counts.length; i++) {
-                Run run = runOnce(data, counts[i]);
+                Result run = runOnce(data, counts[i]);
                 runs.get(i).add(run);
                 out.printf("# repeat %d, %d threads: %.0f samples/s%n", r + 1, counts[i], run.samplesPerSec());
                 out.flush();
@@ -110,24 +101,25 @@ public final class ScalingCommand implements Callable<Integer> {
         }
         ObjectMapper om = new ObjectMapper();
         ArrayNode rows = om.createArrayNode();
-        StringBuilder csvText = new StringBuilder("threads,samples_per_sec,min,max,speedup,efficiency,step_ms_p50,step_ms_p99,step_ms_p999,compute_ms_p50,reduce_ms_p50,update_ms_p50\n");
-        out.printf("%n%7s %12s %10s %10s %8s %6s %9s %9s %9s %9s %9s %9s%n", "threads", "samples/s", "min", "max",
-                "speedup", "eff", "p50 ms", "p99 ms", "p99.9 ms", "compute", "reduce", "update");
+        StringBuilder csvText = new StringBuilder("threads,samples_per_sec,min,max,speedup,efficiency,step_ms_p50,step_ms_p99,step_ms_p999,compute_ms_p50,reduce_ms_p50,update_ms_p50,barrier_wait_ms_p50\n");
+        out.printf("%n%7s %12s %10s %10s %8s %6s %9s %9s %9s %9s %9s %9s %9s%n", "threads", "samples/s", "min", "max",
+                "speedup", "eff", "p50 ms", "p99 ms", "p99.9 ms", "compute", "reduce", "update", "wait");
         for (int i = 0; i < counts.length; i++) {
-            List<Run> rs = runs.get(i);
-            double[] sps = rs.stream().mapToDouble(Run::samplesPerSec).sorted().toArray();
-            double median = sps.length % 2 == 1 ? sps[sps.length / 2] : (sps[sps.length / 2 - 1] + sps[sps.length / 2]) / 2;
-            Histogram step = merged(rs, 0), compute = merged(rs, 1), reduce = merged(rs, 2), update = merged(rs, 3);
-            double speedup = median / runs0Median(runs, counts);
+            List<Result> rs = runs.get(i);
+            Spread sps = samplesPerSec(rs);
+            double median = sps.median();
+            Histogram step = merged(rs, 0), compute = merged(rs, 1), reduce = merged(rs, 2), update = merged(rs, 3),
+                    wait = merged(rs, 4);
+            double speedup = median / samplesPerSec(runs.get(0)).median();
             double eff = speedup / ((double) counts[i] / counts[0]);
             double p50 = ms(step, 50), p99 = ms(step, 99), p999 = ms(step, 99.9);
-            out.printf("%7d %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f%n", counts[i], median, sps[0],
-                    sps[sps.length - 1], speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50));
+            out.printf("%7d %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f%n", counts[i], median, sps.min(),
+                    sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50), ms(wait, 50));
             ObjectNode o = rows.addObject();
             o.put("threads", counts[i]);
             o.put("samples_per_sec", median);
-            o.put("samples_per_sec_min", sps[0]);
-            o.put("samples_per_sec_max", sps[sps.length - 1]);
+            o.put("samples_per_sec_min", sps.min());
+            o.put("samples_per_sec_max", sps.max());
             o.put("speedup", speedup);
             o.put("efficiency", eff);
             o.put("step_ms_p50", p50);
@@ -136,12 +128,15 @@ public final class ScalingCommand implements Callable<Integer> {
             o.put("compute_ms_p50", ms(compute, 50));
             o.put("reduce_ms_p50", ms(reduce, 50));
             o.put("update_ms_p50", ms(update, 50));
+            o.put("barrier_wait_ms_p50", ms(wait, 50));
+            o.put("step_ms_max", step.getMaxValue() / 1e6);
+            o.put("shards", shards == null ? counts[i] : shards);
             o.put("batch", weak ? batch * counts[i] : batch);
             o.put("model", model);
-            csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps[0],
-                    sps[sps.length - 1], speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50)));
+            csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps.min(),
+                    sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50), ms(wait, 50)));
         }
-        out.println("# load average at the end: " + BenchEnvironment.loadAverage());
+        BenchEnvironment.printLoadAtEnd(out);
         if (json != null) Files.writeString(json, om.writerWithDefaultPrettyPrinter().writeValueAsString(rows));
         if (csv != null) Files.writeString(csv, csvText);
         if (plot != null) plot(rows, plot);
@@ -174,76 +169,24 @@ public final class ScalingCommand implements Callable<Integer> {
                 org.knowm.xchart.BitmapEncoder.BitmapFormat.PNG);
     }
 
-    private static double runs0Median(List<List<Run>> runs, int[] counts) {
-        double[] sps = runs.get(0).stream().mapToDouble(Run::samplesPerSec).sorted().toArray();
-        return sps.length % 2 == 1 ? sps[sps.length / 2] : (sps[sps.length / 2 - 1] + sps[sps.length / 2]) / 2;
+    private static Spread samplesPerSec(List<Result> runs) {
+        return Spread.of(runs.stream().mapToDouble(Result::samplesPerSec).toArray());
     }
 
-    private Run runOnce(Dataset data, int t) {
-        int b = weak ? batch * t : batch;
-        Network net = ModelSpec.parse(model, data.featureDim(), "relu", 0f);
-        var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
-        int[] order = new int[data.size()];
-        SplittableRandom rnd = new SplittableRandom(1);
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1), x = order[i];
-            order[i] = order[j];
-            order[j] = x;
-        }
-        Histogram step = hist(), compute = hist(), reduce = hist(), update = hist();
-        try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(0), Gemms.best(), b, t, t, 1, 10)) {
-            net.init(e.params, e.buffers, Init.HE_NORMAL, 1);
-            int per = data.size() / b;
-            double firstLoss = Double.NaN;
-            long timedNanos = 0;
-            // Warm-up: at least --warmup-steps, then on until the JIT has been quiet for QUIET steps
-            // (compiler threads compete with the workers for cores: a compilation during a timed
-            // step is not the steady state), at most 10x --warmup-steps.
-            var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-            long lastJit = jit.getTotalCompilationTime();
-            int quiet = 0, warm = -1;
-            for (int s = 1; warm < 0 || s <= warm + steps; s++) {
-                long t0 = System.nanoTime();
-                e.step(data, order, ((s - 1) % per) * b, s, optimizer.startsWith("adam") ? 1e-3f : 0.01f);
-                long dt = System.nanoTime() - t0;
-                if (s == 1) firstLoss = e.last.loss;
-                if (warm < 0) {
-                    long j = jit.getTotalCompilationTime();
-                    quiet = j == lastJit ? quiet + 1 : 0;
-                    lastJit = j;
-                    if (s >= warmup && (quiet >= QUIET || s >= 10 * Math.max(1, warmup))) warm = s;
-                    continue;
-                }
-                timedNanos += dt;
-                step.recordValue(dt);
-                compute.recordValue(e.last.computeNanos);
-                reduce.recordValue(e.last.reduceNanos);
-                update.recordValue(e.last.updateNanos);
-            }
-            double lastLoss = e.last.loss;
-            if (!(Double.isFinite(lastLoss) && lastLoss < firstLoss)) {
-                throw new IllegalStateException("training did not progress at " + t + " threads (loss " + firstLoss + " -> " + lastLoss + ")");
-            }
-            return new Run((double) steps * b / (timedNanos / 1e9), step, compute, reduce, update);
-        }
+    private Result runOnce(Dataset data, int t) {
+        return TrainingRun.run(data, model, optimizer, TrainingRun.defaultLr(optimizer), weak ? batch * t : batch, t,
+                shards == null ? t : shards, warmup, steps);
     }
 
-    /** Steps without any JIT compilation that end the warm-up. */
-    static final int QUIET = 20;
-
-    private static Histogram hist() {
-        return new Histogram(3_600_000_000_000L, 3);
-    }
-
-    /** which: 0 step, 1 compute, 2 reduce, 3 update. */
-    private static Histogram merged(List<Run> rs, int which) {
-        Histogram h = hist();
-        for (Run r : rs) {
+    /** which: 0 step, 1 compute, 2 reduce, 3 update, 4 barrier wait. */
+    private static Histogram merged(List<Result> rs, int which) {
+        Histogram h = TrainingRun.histogram();
+        for (Result r : rs) {
             h.add(switch (which) {
                 case 0 -> r.step();
                 case 1 -> r.compute();
                 case 2 -> r.reduce();
+                case 4 -> r.barrierWait();
                 default -> r.update();
             });
         }

@@ -1,0 +1,124 @@
+package dev.forkprop.bench;
+
+import dev.forkprop.data.Dataset;
+import dev.forkprop.engine.Engine;
+import dev.forkprop.kernels.Gemms;
+import dev.forkprop.loss.SoftmaxCrossEntropy;
+import dev.forkprop.model.Init;
+import dev.forkprop.model.ModelSpec;
+import dev.forkprop.model.Network;
+import dev.forkprop.optim.GradClip;
+import dev.forkprop.optim.Hyper;
+import dev.forkprop.optim.Optimizers;
+import java.util.SplittableRandom;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One timed training run of the engine, as {@code bench scaling} and {@code bench compare} both
+ * measure it: a fresh network (ReLU between dense layers, He-normal weights, zero biases, seed 1),
+ * optimizer ({@link Hyper#DEFAULTS}) and {@link Engine} with the default sharding (one shard per
+ * thread, not deterministic across thread counts) and {@link Gemms#best()}; softmax cross-entropy;
+ * real samples in one fixed shuffled order (seed 1), wrapping around at the end of the data.
+ * At least {@code warmup} untimed steps (more until the JIT is quiet), then {@code steps} timed ones.
+ *
+ * <p>Before it returns a number it checks that training did something: the loss after the timed
+ * steps must be finite and below the first step's loss.
+ *
+ * <p>Not a trainer: no epochs, no evaluation, no telemetry thread. Allocates the network, the
+ * engine and a shuffled index array per run; nothing per step.
+ */
+final class TrainingRun {
+
+    /**
+     * One run's numbers; the histograms hold one value per timed step, in nanoseconds.
+     *
+     * @param samplesPerSec timed steps x batch / the sum of the timed steps' wall times
+     */
+    record Result(double samplesPerSec, Histogram step, Histogram compute, Histogram reduce, Histogram update,
+                  Histogram barrierWait) {}
+
+    /** Steps without any JIT compilation that end the warm-up. */
+    static final int QUIET = 20;
+
+    private TrainingRun() {}
+
+    /** The learning rate both benchmarks train with: 1e-3 for Adam and AdamW, 0.01 otherwise. */
+    static float defaultLr(String optimizer) {
+        return optimizer.startsWith("adam") ? 1e-3f : 0.01f;
+    }
+
+    /**
+     * Builds, warms up and times one engine on {@code data}.
+     *
+     * @throws IllegalStateException if the loss did not go down
+     */
+    static Result run(Dataset data, String model, String optimizer, float lr, int batch, int threads,
+                      int warmup, int steps) {
+        return run(data, model, optimizer, lr, batch, threads, threads, warmup, steps);
+    }
+
+    /** As above with {@code shards} fixed shards (deterministic for any thread count up to it). */
+    static Result run(Dataset data, String model, String optimizer, float lr, int batch, int threads, int shards,
+                      int warmup, int steps) {
+        Network net = ModelSpec.parse(model, data.featureDim(), "relu", 0f);
+        var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
+        int[] order = shuffled(data.size(), 1);
+        Histogram step = histogram(), compute = histogram(), reduce = histogram(), update = histogram(), wait = histogram();
+        try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(0), Gemms.best(), batch,
+                shards, threads, 1, 10)) {
+            net.init(e.params, e.buffers, Init.HE_NORMAL, 1);
+            int per = data.size() / batch;
+            double firstLoss = Double.NaN;
+            long timedNanos = 0;
+            // Warm-up: at least `warmup` steps, then on until the JIT has been quiet for QUIET steps
+            // (compiler threads compete with the workers for cores: a compilation during a timed
+            // step is not the steady state), at most 10x `warmup`.
+            var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+            long lastJit = jit.getTotalCompilationTime();
+            int quiet = 0, warm = -1;
+            for (int s = 1; warm < 0 || s <= warm + steps; s++) {
+                long t0 = System.nanoTime();
+                e.step(data, order, ((s - 1) % per) * batch, s, lr);
+                long dt = System.nanoTime() - t0;
+                if (s == 1) firstLoss = e.last.loss;
+                if (warm < 0) {
+                    long j = jit.getTotalCompilationTime();
+                    quiet = j == lastJit ? quiet + 1 : 0;
+                    lastJit = j;
+                    if (s >= warmup && (quiet >= QUIET || s >= 10 * Math.max(1, warmup))) warm = s;
+                    continue;
+                }
+                timedNanos += dt;
+                step.recordValue(dt);
+                compute.recordValue(e.last.computeNanos);
+                reduce.recordValue(e.last.reduceNanos);
+                update.recordValue(e.last.updateNanos);
+                wait.recordValue(e.last.waitNanos);
+            }
+            double lastLoss = e.last.loss;
+            if (!(Double.isFinite(lastLoss) && lastLoss < firstLoss)) {
+                throw new IllegalStateException("training did not progress at " + threads + " threads (loss "
+                        + firstLoss + " -> " + lastLoss + ")");
+            }
+            return new Result((double) steps * batch / (timedNanos / 1e9), step, compute, reduce, update, wait);
+        }
+    }
+
+    /** An HdrHistogram of nanoseconds up to an hour, 3 significant digits. */
+    static Histogram histogram() {
+        return new Histogram(3_600_000_000_000L, 3);
+    }
+
+    /** 0..n-1 in a Fisher-Yates order drawn from {@code seed}. */
+    private static int[] shuffled(int n, long seed) {
+        int[] order = new int[n];
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (int i = 0; i < n; i++) order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1), x = order[i];
+            order[i] = order[j];
+            order[j] = x;
+        }
+        return order;
+    }
+}
