@@ -15,7 +15,8 @@ no run behind.
 
 Threads: --intra-op N calls torch.set_num_threads(N) (ATen's OpenMP pool). The BLAS pool (Debian's
 torch calls libblas.so.3, OpenBLAS here) reads OPENBLAS_NUM_THREADS when it loads, so the caller
-sets that variable in this process's environment; the JSON reports what OpenBLAS says it uses.
+sets that variable in this process's environment; the JSON reports what OpenBLAS says it uses,
+and which kernels it chose (blas_core: its CPU detection, or OPENBLAS_CORETYPE if set).
 
 What this is not: a training script (no evaluation, no epochs), or a benchmark of data loading.
 
@@ -80,6 +81,18 @@ def blas_library():
     except OSError:
         pass
     return None
+
+
+def blas_core(path):
+    """openblas_get_corename() of the loaded BLAS (the kernels OpenBLAS chose), or None."""
+    if path is None:
+        return None
+    try:
+        f = ctypes.CDLL(path).openblas_get_corename
+        f.restype = ctypes.c_char_p
+        return f().decode()
+    except (OSError, AttributeError):
+        return None
 
 
 def blas_threads(path):
@@ -155,7 +168,8 @@ def main(argv):
         print("torch_bench: cannot import torch (%s) with %s" % (e, sys.executable), file=sys.stderr)
         return EXIT_NO_TORCH
     lib = blas_library()
-    info = {"torch_version": torch.__version__, "python": sys.executable, "blas_library": lib}
+    info = {"torch_version": torch.__version__, "python": sys.executable, "blas_library": lib,
+            "blas_core": blas_core(lib), "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
     if a.probe:
         print(json.dumps(info), flush=True)
         return 0

@@ -22,9 +22,10 @@ record CompareCase(String model, int batch, String optimizer) {
             parse("784-4096-4096-10:512:momentum"));
 
     /**
-     * Training work per timed run that sets the default step count: 2e11 flop is about 1-4 s per
-     * run on one core of the 2-core EPYC VM for the middle two cases (forkprop and PyTorch), so
-     * three repeats of all default cases at 1 and 2 threads take about 6 minutes.
+     * Training work per timed run that sets the default step count: 2e11 flop took 2-6 s per run
+     * at one thread for the middle two cases on the 2-core EPYC VM under load (forkprop and
+     * PyTorch); the smallest case hits MAX_STEPS and the largest MIN_STEPS. Three repeats of all
+     * default cases at 1 and 2 threads took about 17 minutes there.
      */
     static final double FLOP_PER_RUN = 2e11;
     static final int MIN_STEPS = 20, MAX_STEPS = 2000;

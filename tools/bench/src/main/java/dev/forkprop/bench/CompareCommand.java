@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
  * <p>Per case and thread count: one untimed forkprop run (JIT compilation stays out of the timed
  * runs), then {@code --repeats} rounds of a forkprop {@link TrainingRun} followed by one PyTorch run
  * per threading setting ({@link TorchThreads}; each a {@link TorchBench} child process), so drift on
- * a noisy machine hits both sides alike. A PyTorch run's warm-up and timed steps each stop once
+ * a noisy machine hits both sides alike. PyTorch's OpenBLAS chooses its own kernels for the CPU
+ * unless {@code --torch-coretype} says otherwise (see {@link TorchBench}). A PyTorch run's warm-up and timed steps each stop once
  * they have taken {@code --torch-max-seconds} (one setting, intra-op T, ran 50x slower than the
  * others on the busy 2-core VM); its samples/s is then over the steps it did. Both sides: He-normal weights, zero biases, ReLU between
  * dense layers, softmax cross-entropy, the same learning rate and {@link Hyper#DEFAULTS}, warm-up
@@ -71,6 +72,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--torch-max-seconds", paramLabel = "S",
             description = "cap on one PyTorch run's warm-up and on its timed steps; samples/s is then over the steps done (default: ${DEFAULT-VALUE}, 0: none)")
     double torchMaxSeconds = 30;
+    @Option(names = "--torch-coretype", paramLabel = "CORE",
+            description = "OPENBLAS_CORETYPE for PyTorch: auto (unset: OpenBLAS picks the kernels for this CPU), inherit (keep this environment's), or a core name such as Haswell (default: ${DEFAULT-VALUE})")
+    String torchCoretype = TorchBench.AUTO;
     @Option(names = "--python", paramLabel = "EXE", description = "Python with torch (default: $FORKPROP_PYTHON, else python3, else /usr/bin/python3)")
     String python;
     @Option(names = "--torch-script", paramLabel = "FILE", description = "the PyTorch side (default: tools/bench/src/main/python/torch_bench.py)")
@@ -117,7 +121,7 @@ public final class CompareCommand implements Callable<Integer> {
         Datasets datasets = Datasets.fromEnvironment(dataDir);
         Path mnistDir = datasets.ensure("mnist").toAbsolutePath();
         Dataset data = datasets.load("mnist").train();
-        TorchBench.Located torch = TorchBench.locate(python, torchScript);
+        TorchBench.Located torch = TorchBench.locate(python, torchScript, torchCoretype);
 
         out.println("# forkprop bench compare");
         BenchEnvironment.printHeader(out, threads);
@@ -125,8 +129,10 @@ public final class CompareCommand implements Callable<Integer> {
                 Gemms.best().name());
         if (torch.bench() != null) {
             TorchBench b = torch.bench();
-            out.printf("# PyTorch: %s (%s), BLAS %s, %s; a preloaded float32 tensor, shuffled once, batches are views%n",
-                    b.torchVersion(), b.python(), b.blasLibrary(), b.script());
+            out.printf("# PyTorch: %s (%s), %s; a preloaded float32 tensor, shuffled once, batches are views%n",
+                    b.torchVersion(), b.python(), b.script());
+            out.printf("# PyTorch's BLAS: %s, kernels %s (OPENBLAS_CORETYPE %s; --torch-coretype)%n", b.blasLibrary(),
+                    b.blasCore(), b.coretypeSetting());
         } else {
             out.println("# " + torch.missing());
             err.println("bench compare: " + torch.missing());

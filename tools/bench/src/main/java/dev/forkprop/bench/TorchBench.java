@@ -22,6 +22,11 @@ import java.util.regex.Pattern;
  * child process with the thread variables of a {@link TorchThreads} setting, parsing the one JSON
  * line it prints last.
  *
+ * <p>OpenBLAS's kernels: by default ({@code auto}) the child runs without
+ * {@code OPENBLAS_CORETYPE}, so OpenBLAS picks the kernels for this CPU (on the 2-core EPYC VM:
+ * Cooperlake, AVX-512, where the machine's {@code OPENBLAS_CORETYPE=Haswell} pins AVX2 kernels that
+ * made PyTorch 1.2-1.6x slower); {@code inherit} keeps this process's value; any other value is set.
+ *
  * <p>A fresh process per run, like the fresh engine per forkprop run: {@code OPENBLAS_NUM_THREADS}
  * is only read when the BLAS library loads, and no run inherits another's allocator state. The
  * start-up (importing torch, reading MNIST, about 2 s) is outside the script's timed steps.
@@ -64,16 +69,24 @@ final class TorchBench {
     record Result(double samplesPerSec, int steps, int intraOpThreads, int blasThreads, double firstLoss,
                   double lastLoss) {}
 
+    /** {@code --torch-coretype} values besides a core name. */
+    static final String AUTO = "auto", INHERIT = "inherit";
+
     private final String python;
     private final Path script;
+    private final String coretype;
     private final String torchVersion;
     private final String blasLibrary;
+    private final String blasCore;
 
-    private TorchBench(String python, Path script, String torchVersion, String blasLibrary) {
+    private TorchBench(String python, Path script, String coretype, String torchVersion, String blasLibrary,
+                       String blasCore) {
         this.python = python;
         this.script = script;
+        this.coretype = coretype;
         this.torchVersion = torchVersion;
         this.blasLibrary = blasLibrary;
+        this.blasCore = blasCore;
     }
 
     /**
@@ -81,8 +94,10 @@ final class TorchBench {
      * it with torch: {@code pythonFlag}, else {@code $FORKPROP_PYTHON}, else {@link #DEFAULT_PYTHONS}.
      * Runs {@code python torch_bench.py --probe} (about 1 s per candidate). Never throws for a
      * missing Python or torch: that is a {@link Located#missing()} line.
+     *
+     * @param coretype {@link #AUTO}, {@link #INHERIT} or an OpenBLAS core name (see the class comment)
      */
-    static Located locate(String pythonFlag, Path scriptFlag) throws InterruptedException {
+    static Located locate(String pythonFlag, Path scriptFlag, String coretype) throws InterruptedException {
         Path s = scriptFlag != null ? scriptFlag : findScript();
         if (s == null || !Files.isRegularFile(s)) {
             return new Located(null, "PyTorch skipped: " + (s == null ? SCRIPT + " not found (looked under ./tools/bench/src/main/python"
@@ -96,7 +111,7 @@ final class TorchBench {
             List<String> cmd = List.of(py, s.toString(), "--probe");
             Output o;
             try {
-                o = exec(cmd, TorchThreads.of("both", 1));
+                o = exec(cmd, TorchThreads.of("both", 1), coretype);
             } catch (IOException e) {
                 why.add("cannot run '" + py + "' (" + rootMessage(e) + ")");
                 continue;
@@ -104,8 +119,8 @@ final class TorchBench {
             if (o.exit() == 0) {
                 try {
                     JsonNode j = lastJsonLine(o.text());
-                    return new Located(new TorchBench(py, s, j.path("torch_version").asText("?"),
-                            j.path("blas_library").asText("unknown")), null);
+                    return new Located(new TorchBench(py, s, coretype, j.path("torch_version").asText("?"),
+                            j.path("blas_library").asText("unknown"), j.path("blas_core").asText("unknown")), null);
                 } catch (Failure e) {
                     why.add("'" + py + "' --probe printed no JSON (" + e.getMessage() + ")");
                 }
@@ -154,6 +169,21 @@ final class TorchBench {
         return blasLibrary;
     }
 
+    /** The kernels OpenBLAS chose in the probe ({@code openblas_get_corename}), or "unknown". */
+    String blasCore() {
+        return blasCore;
+    }
+
+    /** How {@code OPENBLAS_CORETYPE} is set for the child: "unset", "inherited: X", or "X". */
+    String coretypeSetting() {
+        if (coretype.equals(AUTO)) return "unset";
+        if (coretype.equals(INHERIT)) {
+            String v = System.getenv("OPENBLAS_CORETYPE");
+            return "inherited: " + (v == null ? "(unset)" : v);
+        }
+        return coretype;
+    }
+
     /**
      * One timed run of {@code c} with the same hyper-parameters as forkprop's run, on the IDX files
      * in {@code mnistDir}. The warm-up and the timed steps each stop early once they have taken
@@ -174,7 +204,7 @@ final class TorchBench {
                 "--max-seconds", Double.toString(maxSeconds), "--seed", "1");
         Output o;
         try {
-            o = exec(cmd, threads);
+            o = exec(cmd, threads, coretype);
         } catch (IOException e) {
             throw new Failure("cannot run '" + python + "' (" + rootMessage(e) + ")");
         }
@@ -225,10 +255,19 @@ final class TorchBench {
 
     private record Output(int exit, String text) {}
 
-    /** Runs {@code cmd} with the thread variables of {@code threads}, stdout and stderr merged. */
-    private static Output exec(List<String> cmd, TorchThreads threads) throws IOException, InterruptedException {
+    /**
+     * Runs {@code cmd} with the thread variables of {@code threads} and {@code OPENBLAS_CORETYPE}
+     * as {@code coretype} says, stdout and stderr merged.
+     */
+    private static Output exec(List<String> cmd, TorchThreads threads, String coretype)
+            throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(threads.environment());
+        if (coretype.equals(AUTO)) {
+            pb.environment().remove("OPENBLAS_CORETYPE");
+        } else if (!coretype.equals(INHERIT)) {
+            pb.environment().put("OPENBLAS_CORETYPE", coretype);
+        }
         pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
         Process p = pb.start();
         try {

@@ -56,7 +56,7 @@ class TorchBenchTest {
 
     @Test
     void aMissingPythonIsAOneLineSkipThatSaysHowToInstallTorch() throws Exception {
-        TorchBench.Located l = TorchBench.locate("/nonexistent/python3", null);
+        TorchBench.Located l = TorchBench.locate("/nonexistent/python3", null, TorchBench.AUTO);
         assertNull(l.bench());
         assertEquals("PyTorch skipped: cannot run '/nonexistent/python3' (No such file or directory). To compare with"
                 + " PyTorch, " + TorchBench.INSTALL_HINT, l.missing());
@@ -66,7 +66,7 @@ class TorchBenchTest {
     @Test
     void aPythonWithoutTorchIsASkipThatNamesTheImportError(@TempDir Path dir) throws Exception {
         Path py = fakePython(dir, "echo \"torch_bench: cannot import torch (No module named 'torch') with /x/python3\" >&2; exit 3");
-        TorchBench.Located l = TorchBench.locate(py.toString(), null);
+        TorchBench.Located l = TorchBench.locate(py.toString(), null, TorchBench.AUTO);
         assertNull(l.bench());
         assertEquals("PyTorch skipped: '" + py + "' has no torch (torch_bench: cannot import torch (No module named"
                 + " 'torch') with /x/python3). To compare with PyTorch, " + TorchBench.INSTALL_HINT, l.missing());
@@ -74,7 +74,7 @@ class TorchBenchTest {
 
     @Test
     void aMissingScriptIsASkipToo(@TempDir Path dir) throws Exception {
-        TorchBench.Located l = TorchBench.locate("/usr/bin/env", dir.resolve("nope.py"));
+        TorchBench.Located l = TorchBench.locate("/usr/bin/env", dir.resolve("nope.py"), TorchBench.AUTO);
         assertNull(l.bench());
         assertEquals("PyTorch skipped: no such script: " + dir.resolve("nope.py"), l.missing());
     }
@@ -89,7 +89,7 @@ class TorchBenchTest {
 
     @Test
     void eachRunGetsItsSettingsThreadVariables(@TempDir Path dir) throws Exception {
-        TorchBench b = TorchBench.locate(fakeTorch(dir).toString(), dir.resolve("torch_bench.py")).bench();
+        TorchBench b = TorchBench.locate(fakeTorch(dir).toString(), dir.resolve("torch_bench.py"), TorchBench.AUTO).bench();
         assertNotNull(b);
         assertEquals("fake", b.torchVersion());
         assertEquals("/fake/libopenblasp.so", b.blasLibrary());
@@ -104,11 +104,27 @@ class TorchBenchTest {
     }
 
     @Test
+    void openBlasCoretypeIsUnsetInheritedOrSetAsAsked(@TempDir Path dir) throws Exception {
+        Path py = fakeTorch(dir), script = dir.resolve("torch_bench.py");
+        // The fake reports $OPENBLAS_CORETYPE as its core, "detected" when it is unset.
+        TorchBench auto = TorchBench.locate(py.toString(), script, TorchBench.AUTO).bench();
+        assertEquals("detected", auto.blasCore());
+        assertEquals("unset", auto.coretypeSetting());
+        TorchBench named = TorchBench.locate(py.toString(), script, "SkylakeX").bench();
+        assertEquals("SkylakeX", named.blasCore());
+        assertEquals("SkylakeX", named.coretypeSetting());
+        String env = System.getenv("OPENBLAS_CORETYPE");
+        TorchBench inherit = TorchBench.locate(py.toString(), script, TorchBench.INHERIT).bench();
+        assertEquals(env == null || env.isEmpty() ? "detected" : env, inherit.blasCore());
+        assertEquals("inherited: " + (env == null ? "(unset)" : env), inherit.coretypeSetting());
+    }
+
+    @Test
     void aFailingRunIsAFailureWithItsLastLine(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("torch_bench.py"), "# not read by the fake\n");
         Path py = fakePython(dir, "case \" $* \" in *' --probe '*) echo '{\"torch_version\": \"fake\"}';;"
                 + " *) echo 'Traceback (most recent call last):'; echo 'torch_bench: MemoryError: ' >&2; exit 1;; esac");
-        TorchBench b = TorchBench.locate(py.toString(), dir.resolve("torch_bench.py")).bench();
+        TorchBench b = TorchBench.locate(py.toString(), dir.resolve("torch_bench.py"), TorchBench.AUTO).bench();
         assertNotNull(b);
         assertFailure("torch_bench.py exited 1: torch_bench: MemoryError:",
                 () -> b.run(CompareCase.parse("784-10:16:sgd"), 0.01f, Hyper.DEFAULTS, TorchThreads.of("blas", 1), 1, 3, 0, dir));
@@ -117,7 +133,7 @@ class TorchBenchTest {
     /** The real script on real MNIST, a few steps: only where a Python with torch is installed. */
     @Test
     void theRealScriptTrainsWhereTorchIsInstalled() throws Exception {
-        TorchBench.Located l = TorchBench.locate(null, null);
+        TorchBench.Located l = TorchBench.locate(null, null, TorchBench.AUTO);
         assumeTrue(l.bench() != null, () -> l.missing());
         Path mnist = Datasets.fromEnvironment(BenchTestData.mirror()).ensure("mnist");
         TorchBench.Result r = l.bench().run(CompareCase.parse("784-10:64:sgd"), 0.1f, Hyper.DEFAULTS,
@@ -140,7 +156,8 @@ class TorchBenchTest {
     static Path fakeTorch(Path dir) throws IOException {
         Files.writeString(dir.resolve("torch_bench.py"), "# not read by the fake\n");
         return fakePython(dir, "case \" $* \" in"
-                + " *' --probe '*) echo '{\"torch_version\": \"fake\", \"blas_library\": \"/fake/libopenblasp.so\"}';;"
+                + " *' --probe '*) echo \"{\\\"torch_version\\\": \\\"fake\\\", \\\"blas_library\\\": \\\"/fake/libopenblasp.so\\\","
+                + " \\\"blas_core\\\": \\\"${OPENBLAS_CORETYPE:-detected}\\\"}\";;"
                 + " *) echo 'UserWarning: a warning first' >&2;"
                 + " echo \"{\\\"samples_per_sec\\\": $((1000 * OPENBLAS_NUM_THREADS + 100 * OMP_NUM_THREADS)),"
                 + " \\\"intra_op_threads\\\": $OMP_NUM_THREADS, \\\"blas_threads\\\": $OPENBLAS_NUM_THREADS,"
