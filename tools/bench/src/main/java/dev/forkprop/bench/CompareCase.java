@@ -25,7 +25,7 @@ record CompareCase(String model, int batch, String optimizer) {
      * Training work per timed run that sets the default step count: 2e11 flop took 2-6 s per run
      * at one thread for the middle two cases on the 2-core EPYC VM under load (forkprop and
      * PyTorch); the smallest case hits MAX_STEPS and the largest MIN_STEPS. Three repeats of all
-     * default cases at 1 and 2 threads took about 17 minutes there.
+     * default cases at 1 and 2 threads took 13-17 minutes there.
      */
     static final double FLOP_PER_RUN = 2e11;
     static final int MIN_STEPS = 20, MAX_STEPS = 2000;
