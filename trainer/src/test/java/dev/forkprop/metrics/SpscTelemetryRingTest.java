@@ -150,8 +150,11 @@ class SpscTelemetryRingTest {
             throw new ArithmeticException("always (test)");
         };
         SpscTelemetryRing ring = SpscTelemetryRing.start(4, "t-throw", broken, alwaysBroken, healthy);
-        assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
-            for (long s = 1; s <= 5_000; s++) publishBlocking(ring, s, s > 100, s, s * 10, s * 5, s * 3, s * 2);
+        // A hang would never end; the bound is generous because on a starved machine (CI beside a
+        // benchmark at a higher priority) each lap of the 4-slot ring can wait out the reporter's
+        // 1 ms park several times over.
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            for (long s = 1; s <= 1_000; s++) publishBlocking(ring, s, s > 100, s, s * 10, s * 5, s * 3, s * 2);
             ring.close();
         });
         List<Throwable> failures = ring.failures();
@@ -159,7 +162,7 @@ class SpscTelemetryRingTest {
         assertInstanceOf(TelemetrySinkFailure.class, failures.get(0));
         assertTrue(failures.stream().anyMatch(t -> t.getCause() instanceof IllegalStateException && t.getMessage().contains("step 10")), failures.toString());
         assertTrue(failures.stream().anyMatch(t -> t.getCause() instanceof ArithmeticException && t.getMessage().contains("step 1 ")), failures.toString());
-        assertEquals(5_000, healthy.seen, "the healthy sink still saw everything");
+        assertEquals(1_000, healthy.seen, "the healthy sink still saw everything");
     }
 
     @Test
