@@ -102,16 +102,14 @@ public final class SoakCommand implements Callable<Integer> {
         float lr = optimizer.startsWith("adam") ? 1e-3f : 0.01f;
         try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(0), Gemms.best(), batch, t, t, 1, 10)) {
             net.init(e.params, e.buffers, Init.HE_NORMAL, 1);
-            int[] order = new int[data.size()];
-            for (int i = 0; i < order.length; i++) order[i] = i;
             java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
+            int[] order = TrainingRun.shuffled(data.size(), 1);
             int per = data.size() / batch;
-            shuffle(order, rnd);
             long start = System.nanoTime();
             sampler.start(start);
             for (long s = 1; System.nanoTime() - start < endNanos; s++) {
                 int i = (int) ((s - 1) % per);
-                if (i == 0 && s > 1) shuffle(order, rnd);   // a new epoch: in place, no allocation
+                if (i == 0 && s > 1) TrainingRun.shuffle(order, rnd);   // a new epoch: in place, no allocation
                 long t0 = System.nanoTime();
                 if (!e.step(data, order, i * batch, s, lr)) {
                     throw new IllegalStateException("non-finite loss or gradient at step " + s);
@@ -195,14 +193,6 @@ public final class SoakCommand implements Callable<Integer> {
                 org.knowm.xchart.BitmapEncoder.BitmapFormat.PNG);
     }
 
-    /** Fisher-Yates in place. */
-    private static void shuffle(int[] order, java.util.SplittableRandom rnd) {
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1), x = order[i];
-            order[i] = order[j];
-            order[j] = x;
-        }
-    }
 
     /** Resident set size from /proc/self/status (Linux), in MB; NaN elsewhere. */
     static double rssMb() {

@@ -110,15 +110,19 @@ final class TrainingRun {
     }
 
     /** 0..n-1 in a Fisher-Yates order drawn from {@code seed}. */
-    private static int[] shuffled(int n, long seed) {
+    static int[] shuffled(int n, long seed) {
         int[] order = new int[n];
-        SplittableRandom rnd = new SplittableRandom(seed);
         for (int i = 0; i < n; i++) order[i] = i;
-        for (int i = n - 1; i > 0; i--) {
+        shuffle(order, new SplittableRandom(seed));
+        return order;
+    }
+
+    /** Fisher-Yates in place, drawing from {@code rnd}: no allocation. */
+    static void shuffle(int[] order, SplittableRandom rnd) {
+        for (int i = order.length - 1; i > 0; i--) {
             int j = rnd.nextInt(i + 1), x = order[i];
             order[i] = order[j];
             order[j] = x;
         }
-        return order;
     }
 }
