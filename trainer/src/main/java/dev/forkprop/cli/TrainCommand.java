@@ -103,7 +103,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--fault-at", hidden = true,
             description = "failure drill: the last worker throws at this step (tests the one-line stop)")
     long faultAt;
-    @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce/update/data_wait")
+    @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce_update/barrier_wait/data_wait")
     Path hlog;
     @Mixin
     OutputOptions output = new OutputOptions();
@@ -194,9 +194,9 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps, ck.start(), ck);
             exit = ck.exitCode();
             System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
-                            + " | compute p50 %.3f p99 %.3f | reduce p50 %.3f p99 %.3f | update p50 %.3f p99 %.3f | data wait p50 %.3f p99 %.3f ms%s%n",
+                            + " | compute p50 %.3f p99 %.3f | reduce+update p50 %.3f p99 %.3f | barrier wait p50 %.3f p99 %.3f | data wait p50 %.3f p99 %.3f ms%s%n",
                     r.testLoss, Double.isNaN(r.testAccuracy) ? "n/a" : String.format("%.4f", r.testAccuracy), r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
-                    r.computeMsP50, r.computeMsP99, r.reduceMsP50, r.reduceMsP99, r.updateMsP50, r.updateMsP99, r.dataWaitMsP50, r.dataWaitMsP99,
+                    r.computeMsP50, r.computeMsP99, r.reduceUpdateMsP50, r.reduceUpdateMsP99, r.barrierWaitMsP50, r.barrierWaitMsP99, r.dataWaitMsP50, r.dataWaitMsP99,
                     r.skippedSteps > 0 ? " | " + r.skippedSteps + " bad steps skipped" : "");
             if (r.earlyStopped) {
                 System.err.printf("forkprop: early stop after epoch %d: no lower validation loss for %d epochs (best %.4f at epoch %d%s)%n",
@@ -277,10 +277,10 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("step_ms_p999", r.stepMsP999);
         o.put("compute_ms_p50", r.computeMsP50);
         o.put("compute_ms_p99", r.computeMsP99);
-        o.put("reduce_ms_p50", r.reduceMsP50);
-        o.put("reduce_ms_p99", r.reduceMsP99);
-        o.put("update_ms_p50", r.updateMsP50);
-        o.put("update_ms_p99", r.updateMsP99);
+        o.put("reduce_update_ms_p50", r.reduceUpdateMsP50);
+        o.put("reduce_update_ms_p99", r.reduceUpdateMsP99);
+        o.put("barrier_wait_ms_p50", r.barrierWaitMsP50);
+        o.put("barrier_wait_ms_p99", r.barrierWaitMsP99);
         o.put("data_wait_ms_p50", r.dataWaitMsP50);
         o.put("data_wait_ms_p99", r.dataWaitMsP99);
         o.put("data_wait_ms_max", r.dataWaitMsMax);

@@ -10,8 +10,15 @@ public final class StepResult {
     /** Correctly classified samples (0 for regression). */
     public int correct;
     public int samples;
-    /** Norm of the mean gradient (before clipping). */
+    /** Norm of the mean gradient (before clipping); NaN for a bad step when the reduction is fused. */
     public double gradNorm;
+    /**
+     * Phase times. {@code computeNanos}: forward and backward (and the weight packing, on the
+     * steps that pack before compute). {@code reduceNanos}: from the end of compute to the start of
+     * the update: with gradient clipping the separate reduce phase; without it only the
+     * coordinator's check, the reduction being fused into the update. {@code updateNanos}: the
+     * update phase (with the reduction when fused, and the packing of the new weights).
+     */
     public long computeNanos, reduceNanos, updateNanos;
     /**
      * Of the three phase times above, how long the coordinator (worker 0) waited at the phase

@@ -78,8 +78,8 @@ public final class Trainer {
         public double stepMsP50 = Double.NaN, stepMsP99 = Double.NaN, stepMsP999 = Double.NaN;
         /** Per-phase latency after warm-up, ms. */
         public double computeMsP50 = Double.NaN, computeMsP99 = Double.NaN;
-        public double reduceMsP50 = Double.NaN, reduceMsP99 = Double.NaN;
-        public double updateMsP50 = Double.NaN, updateMsP99 = Double.NaN;
+        public double reduceUpdateMsP50 = Double.NaN, reduceUpdateMsP99 = Double.NaN;
+        public double barrierWaitMsP50 = Double.NaN, barrierWaitMsP99 = Double.NaN;
         /** Telemetry events dropped because the reporter was a full ring behind. */
         public long droppedTelemetry;
         /** Failures of telemetry sinks (progress log, histograms, .hlog); training went on. */
@@ -92,10 +92,10 @@ public final class Trainer {
             stepMsP999 = l.percentileMs(Phase.STEP, 99.9);
             computeMsP50 = l.percentileMs(Phase.COMPUTE, 50);
             computeMsP99 = l.percentileMs(Phase.COMPUTE, 99);
-            reduceMsP50 = l.percentileMs(Phase.REDUCE, 50);
-            reduceMsP99 = l.percentileMs(Phase.REDUCE, 99);
-            updateMsP50 = l.percentileMs(Phase.UPDATE, 50);
-            updateMsP99 = l.percentileMs(Phase.UPDATE, 99);
+            reduceUpdateMsP50 = l.percentileMs(Phase.REDUCE_UPDATE, 50);
+            reduceUpdateMsP99 = l.percentileMs(Phase.REDUCE_UPDATE, 99);
+            barrierWaitMsP50 = l.percentileMs(Phase.BARRIER_WAIT, 50);
+            barrierWaitMsP99 = l.percentileMs(Phase.BARRIER_WAIT, 99);
             dataWaitMsP50 = l.percentileMs(Phase.DATA_WAIT, 50);
             dataWaitMsP99 = l.percentileMs(Phase.DATA_WAIT, 99);
             dataWaitMsMax = l.maxMs(Phase.DATA_WAIT);
@@ -288,7 +288,7 @@ public final class Trainer {
                     StepEvent e = telemetry.tryClaim(); // null: the reporter is a full ring behind; dropped, counted
                     if (e != null) {
                         e.step(step, epoch + 1, totalSteps, lr, dt, timed, t1).dataWait(wait)
-                                .result(r.loss, r.correct, r.samples, r.computeNanos, r.reduceNanos, r.updateNanos, ok);
+                                .result(r.loss, r.correct, r.samples, r.computeNanos, r.reduceNanos + r.updateNanos, r.waitNanos, ok);
                         telemetry.publish(e);
                     }
                     epochAt = epoch;

@@ -6,10 +6,13 @@ public enum Phase {
     STEP("step"),
     /** Forward and backward on the workers, until the last shard arrived. */
     COMPUTE("compute"),
-    /** Summing the per-worker gradients and their squared-norm partials. */
-    REDUCE("reduce"),
-    /** Clip scale, optimizer update and statistics commit (near zero when the step was skipped). */
-    UPDATE("update"),
+    /**
+     * Summing the shards' gradients, the optimizer update and the packing of the new weights (one
+     * fused pass; two phases with clipping), statistics commit; near zero when the step was skipped.
+     */
+    REDUCE_UPDATE("reduce_update"),
+    /** Of compute and reduce+update, the coordinator's wait at the barriers for the other workers. */
+    BARRIER_WAIT("barrier_wait"),
     /** The coordinator's wait for the loader's next batch (0 when it was ready: the steady state). */
     DATA_WAIT("data_wait");
 
@@ -25,8 +28,8 @@ public enum Phase {
         return switch (this) {
             case STEP -> e.stepNanos;
             case COMPUTE -> e.computeNanos;
-            case REDUCE -> e.reduceNanos;
-            case UPDATE -> e.updateNanos;
+            case REDUCE_UPDATE -> e.reduceUpdateNanos;
+            case BARRIER_WAIT -> e.barrierWaitNanos;
             case DATA_WAIT -> e.dataWaitNanos;
         };
     }

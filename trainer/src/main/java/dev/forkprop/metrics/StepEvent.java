@@ -34,8 +34,12 @@ public final class StepEvent {
     public long samples;
     /** Learning rate this step used (NaN for EPOCH_END). */
     public double lr;
-    /** Wall time of the whole step and of its phases, ns. */
-    public long stepNanos, computeNanos, reduceNanos, updateNanos;
+    /**
+     * Wall time of the whole step and of its phases, ns: forward and backward; reduce and update
+     * (one fused phase unless gradients are clipped); and, of those, the coordinator's wait at
+     * the phase barriers for the other workers (load imbalance, wake-ups, preemption).
+     */
+    public long stepNanos, computeNanos, reduceUpdateNanos, barrierWaitNanos;
     /** How long the coordinator waited for this step's batch from the loader, ns (part of {@link #stepNanos}). */
     public long dataWaitNanos;
     /** False when the step was skipped for a non-finite loss or gradient. */
@@ -75,13 +79,14 @@ public final class StepEvent {
     }
 
     /** Fills what the engine measured. Allocation-free. */
-    public StepEvent result(double loss, long correct, long samples, long computeNanos, long reduceNanos, long updateNanos, boolean finite) {
+    public StepEvent result(double loss, long correct, long samples, long computeNanos, long reduceUpdateNanos, long barrierWaitNanos,
+                            boolean finite) {
         this.loss = loss;
         this.correct = correct;
         this.samples = samples;
         this.computeNanos = computeNanos;
-        this.reduceNanos = reduceNanos;
-        this.updateNanos = updateNanos;
+        this.reduceUpdateNanos = reduceUpdateNanos;
+        this.barrierWaitNanos = barrierWaitNanos;
         this.finite = finite;
         return this;
     }
@@ -97,7 +102,7 @@ public final class StepEvent {
         this.correct = correct;
         this.samples = samples;
         this.lr = Double.NaN;
-        this.stepNanos = this.computeNanos = this.reduceNanos = this.updateNanos = this.dataWaitNanos = 0;
+        this.stepNanos = this.computeNanos = this.reduceUpdateNanos = this.barrierWaitNanos = this.dataWaitNanos = 0;
         this.finite = true;
         this.timed = false;
         this.nanoTime = nanoTime;

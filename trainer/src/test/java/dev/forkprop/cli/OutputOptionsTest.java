@@ -69,7 +69,7 @@ class OutputOptionsTest {
                 tags.add(h.getTag());
                 if ("step".equals(h.getTag())) stepCount += h.getTotalCount();
             }
-            assertEquals(Set.of("step", "compute", "reduce", "update", "data_wait"), tags);
+            assertEquals(Set.of("step", "compute", "reduce_update", "barrier_wait", "data_wait"), tags);
             assertTrue(stepCount > 0, "timed steps in the .hlog");
         }
 

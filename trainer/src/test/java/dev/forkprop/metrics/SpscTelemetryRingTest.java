@@ -45,8 +45,8 @@ class SpscTelemetryRingTest {
             assertEquals(128, e.samples);
             assertEquals(e.step * 10, e.stepNanos);
             assertEquals(e.step * 5, e.computeNanos);
-            assertEquals(e.step * 3, e.reduceNanos);
-            assertEquals(e.step * 2, e.updateNanos);
+            assertEquals(e.step * 3, e.reduceUpdateNanos);
+            assertEquals(e.step * 2, e.barrierWaitNanos);
             assertEquals(e.step % 11 != 0, e.finite);
             assertEquals(e.step > 100, e.timed);
             expected++;
@@ -117,8 +117,8 @@ class SpscTelemetryRingTest {
             if (timed) {
                 direct.get(Phase.STEP).recordValue(step);
                 direct.get(Phase.COMPUTE).recordValue(compute);
-                direct.get(Phase.REDUCE).recordValue(reduce);
-                direct.get(Phase.UPDATE).recordValue(update);
+                direct.get(Phase.REDUCE_UPDATE).recordValue(reduce);
+                direct.get(Phase.BARRIER_WAIT).recordValue(update);
                 direct.get(Phase.DATA_WAIT).recordValue(wait);
             }
             StepEvent e;

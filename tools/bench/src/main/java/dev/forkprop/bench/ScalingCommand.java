@@ -29,7 +29,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code --steps} timed steps.
  * Reported per thread count: median samples/s with min and max over repeats, speedup and
  * efficiency against the first thread count's median, step latency p50/p99/p99.9 over all timed
- * steps, and the per-phase split (compute, reduce, update, and the coordinator's wait at the barriers). The benchmark checks that training
+ * steps, and the per-phase split (compute, reduce+update, and the coordinator's wait at the barriers). The benchmark checks that training
  * did something (the loss after the timed steps is finite and below the initial loss) before it
  * reports a number.
  */
@@ -101,20 +101,19 @@ public final class ScalingCommand implements Callable<Integer> {
         }
         ObjectMapper om = new ObjectMapper();
         ArrayNode rows = om.createArrayNode();
-        StringBuilder csvText = new StringBuilder("threads,samples_per_sec,min,max,speedup,efficiency,step_ms_p50,step_ms_p99,step_ms_p999,compute_ms_p50,reduce_ms_p50,update_ms_p50,barrier_wait_ms_p50\n");
-        out.printf("%n%7s %12s %10s %10s %8s %6s %9s %9s %9s %9s %9s %9s %9s%n", "threads", "samples/s", "min", "max",
-                "speedup", "eff", "p50 ms", "p99 ms", "p99.9 ms", "compute", "reduce", "update", "wait");
+        StringBuilder csvText = new StringBuilder("threads,samples_per_sec,min,max,speedup,efficiency,step_ms_p50,step_ms_p99,step_ms_p999,compute_ms_p50,reduce_update_ms_p50,barrier_wait_ms_p50\n");
+        out.printf("%n%7s %12s %10s %10s %8s %6s %9s %9s %9s %9s %14s %9s%n", "threads", "samples/s", "min", "max",
+                "speedup", "eff", "p50 ms", "p99 ms", "p99.9 ms", "compute", "reduce+update", "wait");
         for (int i = 0; i < counts.length; i++) {
             List<Result> rs = runs.get(i);
             Spread sps = samplesPerSec(rs);
             double median = sps.median();
-            Histogram step = merged(rs, 0), compute = merged(rs, 1), reduce = merged(rs, 2), update = merged(rs, 3),
-                    wait = merged(rs, 4);
+            Histogram step = merged(rs, 0), compute = merged(rs, 1), reduceUpdate = merged(rs, 2), wait = merged(rs, 3);
             double speedup = median / samplesPerSec(runs.get(0)).median();
             double eff = speedup / ((double) counts[i] / counts[0]);
             double p50 = ms(step, 50), p99 = ms(step, 99), p999 = ms(step, 99.9);
-            out.printf("%7d %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f%n", counts[i], median, sps.min(),
-                    sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50), ms(wait, 50));
+            out.printf("%7d %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %14.3f %9.3f%n", counts[i], median, sps.min(),
+                    sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduceUpdate, 50), ms(wait, 50));
             ObjectNode o = rows.addObject();
             o.put("threads", counts[i]);
             o.put("samples_per_sec", median);
@@ -126,15 +125,14 @@ public final class ScalingCommand implements Callable<Integer> {
             o.put("step_ms_p99", p99);
             o.put("step_ms_p999", p999);
             o.put("compute_ms_p50", ms(compute, 50));
-            o.put("reduce_ms_p50", ms(reduce, 50));
-            o.put("update_ms_p50", ms(update, 50));
+            o.put("reduce_update_ms_p50", ms(reduceUpdate, 50));
             o.put("barrier_wait_ms_p50", ms(wait, 50));
             o.put("step_ms_max", step.getMaxValue() / 1e6);
             o.put("shards", shards == null ? counts[i] : shards);
             o.put("batch", weak ? batch * counts[i] : batch);
             o.put("model", model);
-            csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps.min(),
-                    sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduce, 50), ms(update, 50), ms(wait, 50)));
+            csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps.min(),
+                    sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduceUpdate, 50), ms(wait, 50)));
         }
         BenchEnvironment.printLoadAtEnd(out);
         if (json != null) Files.writeString(json, om.writerWithDefaultPrettyPrinter().writeValueAsString(rows));
@@ -178,16 +176,15 @@ public final class ScalingCommand implements Callable<Integer> {
                 shards == null ? t : shards, warmup, steps);
     }
 
-    /** which: 0 step, 1 compute, 2 reduce, 3 update, 4 barrier wait. */
+    /** which: 0 step, 1 compute, 2 reduce+update, 3 barrier wait. */
     private static Histogram merged(List<Result> rs, int which) {
         Histogram h = TrainingRun.histogram();
         for (Result r : rs) {
             h.add(switch (which) {
                 case 0 -> r.step();
                 case 1 -> r.compute();
-                case 2 -> r.reduce();
-                case 4 -> r.barrierWait();
-                default -> r.update();
+                case 2 -> r.reduceUpdate();
+                default -> r.barrierWait();
             });
         }
         return h;

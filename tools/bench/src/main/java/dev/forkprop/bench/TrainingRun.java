@@ -34,8 +34,7 @@ final class TrainingRun {
      *
      * @param samplesPerSec timed steps x batch / the sum of the timed steps' wall times
      */
-    record Result(double samplesPerSec, Histogram step, Histogram compute, Histogram reduce, Histogram update,
-                  Histogram barrierWait) {}
+    record Result(double samplesPerSec, Histogram step, Histogram compute, Histogram reduceUpdate, Histogram barrierWait) {}
 
     /** Steps without any JIT compilation that end the warm-up. */
     static final int QUIET = 20;
@@ -63,7 +62,7 @@ final class TrainingRun {
         Network net = ModelSpec.parse(model, data.featureDim(), "relu", 0f);
         var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
         int[] order = shuffled(data.size(), 1);
-        Histogram step = histogram(), compute = histogram(), reduce = histogram(), update = histogram(), wait = histogram();
+        Histogram step = histogram(), compute = histogram(), reduceUpdate = histogram(), wait = histogram();
         try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(0), Gemms.best(), batch,
                 shards, threads, 1, 10)) {
             net.init(e.params, e.buffers, Init.HE_NORMAL, 1);
@@ -91,8 +90,7 @@ final class TrainingRun {
                 timedNanos += dt;
                 step.recordValue(dt);
                 compute.recordValue(e.last.computeNanos);
-                reduce.recordValue(e.last.reduceNanos);
-                update.recordValue(e.last.updateNanos);
+                reduceUpdate.recordValue(e.last.reduceNanos + e.last.updateNanos);
                 wait.recordValue(e.last.waitNanos);
             }
             double lastLoss = e.last.loss;
@@ -100,7 +98,7 @@ final class TrainingRun {
                 throw new IllegalStateException("training did not progress at " + threads + " threads (loss "
                         + firstLoss + " -> " + lastLoss + ")");
             }
-            return new Result((double) steps * batch / (timedNanos / 1e9), step, compute, reduce, update, wait);
+            return new Result((double) steps * batch / (timedNanos / 1e9), step, compute, reduceUpdate, wait);
         }
     }
 
