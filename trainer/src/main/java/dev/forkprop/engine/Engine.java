@@ -400,9 +400,9 @@ public final class Engine implements AutoCloseable {
             try {
                 switch (phaseKind) {
                     case COMPUTE -> computeShards();
-                    case REDUCE -> reduceSlice();
+                    case REDUCE -> reduceSlice(false);
                     case UPDATE -> updateSlice();
-                    case REDUCE_UPDATE -> reduceUpdateSlice();
+                    case REDUCE_UPDATE -> reduceSlice(true);
                     case PACK -> packs.pack(params, id, plan.threads);
                     default -> evaluateChunks();
                 }
@@ -473,33 +473,21 @@ public final class Engine implements AutoCloseable {
             }
         }
 
-        private void reduceSlice() {
-            // One pass per block: sum the shards into buffer 0 and square the sums (the block's
-            // norm partial covers its trainable part only; statistics are summed, not normed).
-            final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id), trainable = net.layout().trainable();
-            final int shards = plan.shards;
-            final float[] dst = grads[0];
-            for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
-                final int to = Math.min(hi, from + ShardPlan.BLOCK), normed = Math.max(from, Math.min(to, trainable));
-                blockSq[b] = Vec.sumIntoSquares(grads, shards, from, normed, dst);
-                if (normed < to) Vec.sumInto(grads, shards, normed, to, dst);
-            }
-        }
-
         /**
-         * The fused phase: per block of the slice, what {@link #reduceSlice} does (the fixed-order
-         * sum of the shards into buffer 0, its sum of squares, the statistics tail), then the
-         * optimizer on the block and the packing of its new weights, while the block is still in
-         * L1/L2. With one shard nothing is summed or stored: the block is read in place.
+         * Per block of this worker's slice: the fixed-order sum of the shards into buffer 0 and
+         * its sum of squares (the block's norm partial covers its trainable part only; statistics
+         * are summed, not normed). When {@code update}, the fused phase: then the optimizer on the
+         * block and the packing of its new weights, while the block is still in L1/L2. With one
+         * shard nothing is summed or stored: the block is read in place.
          */
-        private void reduceUpdateSlice() {
+        private void reduceSlice(boolean update) {
             final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id), trainable = net.layout().trainable();
             final int shards = plan.shards;
             final float[] dst = grads[0];
             for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
                 final int to = Math.min(hi, from + ShardPlan.BLOCK), normed = Math.max(from, Math.min(to, trainable));
                 blockSq[b] = Vec.sumIntoSquares(grads, shards, from, normed, dst);
-                if (normed > from) {
+                if (update && normed > from) {
                     opt.update(params, dst, from, normed);
                     packs.packElements(params, from, normed);
                 }
