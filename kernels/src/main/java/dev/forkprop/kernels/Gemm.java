@@ -67,26 +67,6 @@ public interface Gemm {
     }
 
     /**
-     * Packs elements {@code [e0, e1)} of B as stored, dense and row-major ({@code [k, n]}, or
-     * {@code [n, k]} when {@code transB}; element e is row {@code e / cols}, column
-     * {@code e % cols}), into the operand {@link #packB} lays out at {@code pOff}: each element
-     * lands where {@code packB} puts it, and nothing else is written (padding keeps what
-     * {@code packB} or the array's zero fill left there). So packing the parts of any partition
-     * of {@code [0, k * n)}, in any order or on any threads, over a zero-filled or previously
-     * packed operand gives exactly {@code packB}'s operand; the engine packs each slice of
-     * weights right after updating it.
-     */
-    default void packBElements(boolean transB, int k, int n, int e0, int e1, float[] b, int bOff,
-                               float[] packed, int pOff) {
-        final int cols = transB ? k : n;
-        for (int e = e0; e < e1; e++) {
-            final int r = e / cols, c = e % cols;
-            final int p = transB ? c : r, j = transB ? r : c;
-            packed[pOff + p * n + j] = b[bOff + e];
-        }
-    }
-
-    /**
      * {@code C = alpha * op(A) * B + beta * C} with {@code B} pre-packed by {@link #packB} for the
      * same {@code k} and {@code n}: bitwise equal to the matching {@link #gemm} call.
      */

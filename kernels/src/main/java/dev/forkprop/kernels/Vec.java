@@ -124,27 +124,6 @@ public final class Vec {
         return total;
     }
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-
-    /**
-     * True if {@code x[i] * factor} is finite for every {@code i} in {@code [from, to)}: no NaN,
-     * no infinity, no magnitude that {@code factor} would overflow. The engine's gradient check
-     * when reduce is fused with update ({@code factor} = the number of buffers summed). One
-     * streaming pass with no early exit and no branch: {@code (x * factor) * 0} is 0 for a finite
-     * product and NaN otherwise, and NaN survives the additions.
-     */
-    public static boolean allFiniteScaled(float[] x, int from, int to, float factor) {
-        java.util.Objects.checkFromToIndex(from, to, x.length);
-        FloatVector acc = FloatVector.zero(F);
-        int i = from;
-        for (final int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
-            acc = acc.add(FloatVector.fromArray(F, x, i).mul(factor).mul(0f));
-        }
-        float r = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < to; i++) r += x[i] * factor * 0f;
-        return r == 0f;
-    }
-
     /** Sum of squares of {@code x[from, to)}, accumulated in double in index order. */
     public static double sumOfSquares(float[] x, int from, int to) {
         double s = 0;

@@ -167,50 +167,6 @@ public final class VectorGemm implements Gemm {
     }
 
     @Override
-    public void packBElements(boolean transB, int k, int n, int e0, int e1, float[] b, int bOff,
-                              float[] packed, int pOff) {
-        if (e0 < 0 || e1 > (long) k * n || e0 > e1) {
-            throw new IllegalArgumentException("packBElements [" + e0 + ", " + e1 + ") of " + k + " x " + n);
-        }
-        if (e0 == e1) return;
-        java.util.Objects.checkFromToIndex(bOff + e0, bOff + e1, b.length);
-        if (pOff + packedBSize(k, n) > packed.length) {
-            throw new IllegalArgumentException("packed B needs " + packedBSize(k, n) + " floats at " + pOff
-                    + ", array has " + packed.length);
-        }
-        final int cols = transB ? k : n;
-        for (int r = e0 / cols, c0 = e0 % cols; ; r++, c0 = 0) {
-            final int c1 = (int) Math.min(cols, e1 - (long) r * cols);
-            if (!transB) {
-                // Row r of B is row p = r of op(B): runs of up to NR columns are contiguous in a micro-panel.
-                for (int j = c0; j < c1; ) {
-                    final int end = Math.min(c1, j / NR * NR + NR);
-                    System.arraycopy(b, bOff + r * cols + j, packed, packedIndex(k, n, r, j, pOff), end - j);
-                    j = end;
-                }
-            } else {
-                // Row r of B is column j = r of op(B): within each KC block its elements are NR apart.
-                for (int p = c0; p < c1; ) {
-                    final int end = Math.min(c1, p / KC * KC + KC);
-                    int dst = packedIndex(k, n, p, r, pOff);
-                    for (int src = bOff + r * cols + p, stop = src + (end - p); src < stop; src++, dst += NR) {
-                        packed[dst] = b[src];
-                    }
-                    p = end;
-                }
-            }
-            if (c1 < cols || (long) (r + 1) * cols >= e1) return;
-        }
-    }
-
-    /** Where {@link #packB} puts {@code op(B)[p, j]}: see {@link #packedBSize} for the block order. */
-    private static int packedIndex(int k, int n, int p, int j, int pOff) {
-        final int jc = j / NC * NC, ncPad = roundUp(Math.min(NC, n - jc), NR);
-        final int pc = p / KC * KC, kc = Math.min(KC, k - pc), j0 = j / NR * NR;
-        return pOff + jc * k + ncPad * pc + (j0 - jc) * kc + (p - pc) * NR + (j - j0);
-    }
-
-    @Override
     public void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                            float[] packed, int pOff, float beta, float[] c, int cOff, int ldc,
                            GemmWorkspace ws) {

@@ -195,32 +195,4 @@ class ElementwiseTest {
         double b = 1e30f;
         assertEquals(40 * b * b, Vec.sumIntoSquares(new float[][] {big}, 1, 0, 40, big), 1e-12 * 40 * b * b);
     }
-
-    /**
-     * allFiniteScaled over awkward ranges (vector body and tail): true for ordinary values, false
-     * for a NaN or an infinity anywhere in the range, and for a finite value the factor overflows;
-     * values outside the range never count.
-     */
-    @Test
-    void allFiniteScaledCatchesNonFiniteAndOverflowingValues() {
-        SplittableRandom rnd = new SplittableRandom(13);
-        for (int[] range : new int[][] {{0, 0}, {0, 1}, {3, 10}, {0, 16}, {5, 4101}, {1, 97}}) {
-            int from = range[0], to = range[1];
-            float[] x = random(rnd, to + 3, 3);
-            x[to] = Float.NaN;
-            if (from > 0) x[from - 1] = Float.POSITIVE_INFINITY;
-            assertTrue(Vec.allFiniteScaled(x, from, to, 2f), "[" + from + "," + to + ")");
-            for (int at = from; at < to; at += Math.max(1, (to - from) / 7)) {
-                float keep = x[at];
-                for (float bad : new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}) {
-                    x[at] = bad;
-                    assertFalse(Vec.allFiniteScaled(x, from, to, 1f), bad + " at " + at);
-                }
-                x[at] = -Float.MAX_VALUE / 2;
-                assertTrue(Vec.allFiniteScaled(x, from, to, 2f), "MAX/2 at " + at + " times 2");
-                assertFalse(Vec.allFiniteScaled(x, from, to, 3f), "MAX/2 at " + at + " times 3");
-                x[at] = keep;
-            }
-        }
-    }
 }

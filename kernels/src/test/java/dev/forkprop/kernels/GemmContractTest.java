@@ -226,50 +226,6 @@ class GemmContractTest {
         }
     }
 
-    /**
-     * Element packing: the parts of a random partition of B's stored elements (runs that start and
-     * end anywhere in a row, single elements, whole rows), packed in reverse order over a
-     * zero-filled operand, give exactly {@code packB}'s operand, padding included, over every block
-     * boundary of n and k and both storage orders; and repacking a changed range over a stale
-     * operand updates exactly that range.
-     */
-    @ParameterizedTest @MethodSource("impls")
-    void elementPackingEqualsPackB(Gemm g) {
-        SplittableRandom rnd = new SplittableRandom(6);
-        int[][] bounds = boundaries(g);
-        for (int n : bounds[1]) for (int k : bounds[2]) {
-            if ((long) n * k > 600_000) continue;
-            boolean tb = rnd.nextBoolean();
-            int size = n * k, bOff = rnd.nextInt(5), pOff = rnd.nextInt(9);
-            float[] b = randomArray(rnd, bOff + size + 3);
-            float[] want = new float[(int) (pOff + g.packedBSize(k, n)) + 4], got = new float[want.length];
-            g.packB(tb, k, n, 0, n, b, bOff, tb ? k : n, want, pOff);
-            List<int[]> parts = new ArrayList<>();
-            for (int e0 = 0; e0 < size; ) {
-                int e1 = Math.min(size, e0 + 1 + rnd.nextInt(rnd.nextBoolean() ? 7 : 3 * Math.max(n, k)));
-                parts.add(new int[] {e0, e1});
-                e0 = e1;
-            }
-            for (int i = parts.size() - 1; i >= 0; i--) {
-                g.packBElements(tb, k, n, parts.get(i)[0], parts.get(i)[1], b, bOff, got, pOff);
-            }
-            String what = g.name() + (tb ? " T" : " N") + " n=" + n + " k=" + k;
-            assertPackedEquals(want, got, what);
-            // A stale operand: change a range of B, repack only that range.
-            int e0 = rnd.nextInt(size), e1 = e0 + rnd.nextInt(size - e0 + 1);
-            for (int e = e0; e < e1; e++) b[bOff + e] += 1f;
-            g.packB(tb, k, n, 0, n, b, bOff, tb ? k : n, want, pOff);
-            g.packBElements(tb, k, n, e0, e1, b, bOff, got, pOff);
-            assertPackedEquals(want, got, what + " repacked [" + e0 + ", " + e1 + ")");
-        }
-    }
-
-    private static void assertPackedEquals(float[] want, float[] got, String what) {
-        for (int i = 0; i < want.length; i++) {
-            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), what + " packed element " + i);
-        }
-    }
-
     @Test
     void packBRejectsMisalignedColumns() {
         float[] b = new float[64 * 64], packed = new float[(int) VectorGemm.INSTANCE.packedBSize(64, 64)];

@@ -134,7 +134,6 @@ public final class CheckpointOptions {
         void restore() {
             if (initFrom != null) {
                 TorchExport.importInto(initFrom, net, engine.params, engine.buffers);
-                engine.paramsChanged();
                 System.err.printf("forkprop: initialised weights from %s%n", initFrom);
             }
             if (!resume) return;
@@ -153,7 +152,6 @@ public final class CheckpointOptions {
                         + c.get("total_steps") + " steps, this run would have " + config.get("total_steps") + "; keep --epochs/--max-steps");
             }
             c.restore(net, engine.params, engine.buffers, opt);
-            engine.paramsChanged();
             Map<String, String> m = c.metadata(); // checkpoints before early stopping have no validation record
             bestValLoss = Double.parseDouble(m.getOrDefault("best_val_loss", "NaN"));
             bestEpoch = Integer.parseInt(m.getOrDefault("best_epoch", "0"));

@@ -20,36 +20,21 @@ import java.util.concurrent.TimeUnit;
  * their shards into private gradient buffers, reduce-scatter the buffers, and apply the optimizer
  * to the slice each owns. See {@code package-info.java} for the thread topology.
  *
- * <p>One step is two phases; in each the coordinator opens the {@link PhaseGate} that workers
+ * <p>One step is four phases; in each the coordinator opens the {@link PhaseGate} that workers
  * 1..T-1 (long-running pool tasks) wait on, runs worker 0 itself, and waits on the
  * {@link PhaseCountdown} until the last of them has finished (see {@link #run}):
  * <ol>
+ *   <li><b>pack</b>: worker w packs its share of the weight panels ({@link WeightPacks}) that
+ *       every worker's forward and backward products read in the next phase;</li>
  *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
- *       prefetched batch (or the dataset), runs forward, the loss and backward, overwriting
- *       gradient buffer s, and checks the buffer (below);</li>
- *   <li><b>reduce+update</b>, one pass: worker w, block by block over its slice, sums buffers
- *       0..S-1 in that order into buffer 0, writes the block's sum of squares, applies the
- *       optimizer to the block, and packs the block's new weights for the kernel
- *       ({@link WeightPacks}: {@code W} and {@code W^T} in the kernel's panel layout, which every
- *       worker's products read in the next compute phase), all while the block is in L1/L2.</li>
+ *       prefetched batch (or the dataset), runs forward, the loss and backward, overwriting gradient buffer s;</li>
+ *   <li><b>reduce</b>: worker w sums buffers 0..S-1, in that order, over its slice into buffer 0
+ *       and writes the sum of squares of each of its blocks;</li>
+ *   <li><b>update</b>: worker w applies the optimizer to its slice of the trainable region.</li>
  * </ol>
- * A <b>pack</b> phase (worker w packs its share of the panels from the parameters) runs before
- * compute only when the packs are not those of the current parameters: before the first step,
- * after {@link #paramsChanged()}, after a failed update, and at every {@link #evaluate}.
- * Between phases the calling thread (the coordinator) combines the per-shard losses and
- * magnitudes in fixed order, decides whether the step is good, and fixes the optimizer's
+ * Between phases the calling thread (the coordinator) combines the per-shard losses and per-block
+ * norm partials in fixed order, decides whether the step is finite, and fixes the optimizer's
  * scalars. No locks and no CAS on data: every array index has one writer per phase.
- *
- * <p>Why the check looks at each shard rather than at the sum: a step must be judged before any
- * parameter changes, and the sum exists only inside the fused pass. If every element of every
- * shard's gradient times S is finite, every S-term sum is finite too, so one streaming pass over
- * each shard's own, just-written buffer replaces a whole reduce phase, whose sums were written to
- * memory and read back by the update (at 784-1024-1024-10, 7.4 MB each way per step, on the
- * memory bandwidth the two cores share).
- *
- * <p>With gradient clipping the scale depends on the norm of the summed gradient, known only
- * after every block is summed, so the engine keeps two phases there: <b>reduce</b> (sum into
- * buffer 0 and the block norms) and <b>update</b> (the optimizer on buffer 0).
  *
  * <p>Thread contract: {@link #step} and {@link #evaluate} are called by one coordinator thread at
  * a time. Allocation: everything is sized in the constructor and on each worker's first task;
@@ -81,27 +66,16 @@ public final class Engine implements AutoCloseable {
 
     public final float[] params;
     public final float[] buffers;
-    /** The weights packed for the kernel: see the class comment for when they are packed. */
+    /** The weights packed for the kernel, repacked from {@link #params} at the start of every step and evaluation. */
     private final WeightPacks packs;
-    /** True when {@link #packs} hold the current {@link #params}. Coordinator only. */
-    private boolean packsFresh;
-    /** With assertions enabled (tests), a second pack that {@link #step} checks the first against. */
-    private final WeightPacks checkPacks;
-    /**
-     * grads[s]: shard s's private gradient buffer, same layout as params; grads[0] also receives
-     * the summed statistics (and, when clipping, the summed gradient).
-     */
+    /** grads[s]: shard s's private gradient buffer, same layout as params; grads[0] also receives the sum. */
     private final float[][] grads;
-    /** Reduce fused with update (no clipping); else separate reduce and update phases. */
-    private final boolean fused;
     private final double[] shardLoss;
-    /** Per shard (padded): 1 if every gradient element times S is finite (the fused path's check). */
-    private final int[] shardOk;
     private final int[] shardCorrect;
     private final double[] blockSq;
 
-    private static final int COMPUTE = 0, REDUCE = 1, UPDATE = 2, EVAL = 3, PACK = 4, REDUCE_UPDATE = 5;
-    private static final String[] PHASES = {"compute", "reduce", "update", "eval", "pack", "reduce+update"};
+    private static final int COMPUTE = 0, REDUCE = 1, UPDATE = 2, EVAL = 3, PACK = 4;
+    private static final String[] PHASES = {"compute", "reduce", "update", "eval", "pack"};
 
     private final Worker[] workers;
     /** The phase barrier: workers arrive, the coordinator parks until the last one has. */
@@ -148,13 +122,8 @@ public final class Engine implements AutoCloseable {
         this.params = net.newParams();
         this.buffers = net.newBuffers();
         this.packs = new WeightPacks(net, gemm);
-        boolean assertions = false;
-        assert assertions = true;
-        this.checkPacks = assertions ? new WeightPacks(net, gemm) : null;
         this.grads = new float[shards][];
-        this.fused = !clip.enabled();
         this.shardLoss = new double[shards * PAD];
-        this.shardOk = new int[shards * PAD];
         this.shardCorrect = new int[shards * PAD * 2];
         this.blockSq = new double[plan.blocks()];
         // Spin for up to 2 ms at the barriers when every worker has a core of its own (waking a
@@ -201,38 +170,26 @@ public final class Engine implements AutoCloseable {
         StepResult r = last;
         long t0 = System.nanoTime();
         waitNanos = 0;
-        if (!packsFresh) {
-            run(PACK);
-            packsFresh = true;
-        }
-        assert packsMatchParams() : "params were written outside step() without paramsChanged()";
+        run(PACK);
         run(COMPUTE);
         if (slot != null) slot.release(); // every worker has copied its rows out (HB: arrive -> await in run)
         long t1 = System.nanoTime();
         double lossSum = 0;
         int correct = 0;
-        boolean gradOk = true;
         for (int s = 0; s < plan.shards; s++) {
             lossSum += shardLoss[s * PAD];
             correct += shardCorrect[s * PAD];
-            if (fused && shardOk[s * PAD] == 0) gradOk = false;
         }
-        double sumSq = Double.NaN;
-        if (!fused) {
-            run(REDUCE);
-            sumSq = sumBlocks();
-            gradOk = Double.isFinite(sumSq);
-        }
+        run(REDUCE);
         long t2 = System.nanoTime();
+        double sumSq = 0;
+        for (double b : blockSq) sumSq += b;
         // A bad step changes nothing: its loss or gradient is not finite, or the loss has exploded
         // past maxLoss (Adam at a huge lr keeps everything finite while the loss reaches 1e20).
-        boolean finite = Double.isFinite(lossSum) && gradOk && lossSum / plan.batch <= maxLoss;
+        boolean finite = Double.isFinite(lossSum) && Double.isFinite(sumSq) && lossSum / plan.batch <= maxLoss;
         if (finite) {
             opt.beginStep(step, lr, clip.gradScale(sumSq, 1f / plan.batch));
-            packsFresh = false; // until every worker has updated and repacked its slice
-            run(fused ? REDUCE_UPDATE : UPDATE);
-            packsFresh = true;
-            if (fused) sumSq = sumBlocks();
+            run(UPDATE);
             net.commitStatistics(grads[0], plan.shards, buffers);
         }
         long t3 = System.nanoTime();
@@ -270,28 +227,6 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Tells the engine that {@link #params} were written by something other than {@link #step}
-     * (an initialisation, a checkpoint restore, a test): the next step repacks the weights.
-     * {@link #evaluate} always repacks. Coordinator thread, between steps.
-     */
-    public void paramsChanged() {
-        packsFresh = false;
-    }
-
-    /** The assertion behind {@link #paramsChanged()}: packs the params afresh and compares. */
-    private boolean packsMatchParams() {
-        checkPacks.pack(params, 0, 1);
-        return checkPacks.sameData(packs);
-    }
-
-    /** The block partials in block order: the same sum for any thread count. */
-    private double sumBlocks() {
-        double sumSq = 0;
-        for (double b : blockSq) sumSq += b;
-        return sumSq;
-    }
-
-    /**
      * Steps whose mean loss exceeds {@code limit} are bad: their update is skipped, as for a
      * non-finite loss or gradient. Default: no limit. Coordinator thread, between steps.
      */
@@ -311,7 +246,6 @@ public final class Engine implements AutoCloseable {
         this.evalRows = plan.maxShardRows();
         this.evalChunks = (evalSize + evalRows - 1) / evalRows;
         run(PACK);
-        packsFresh = true;
         run(EVAL);
         double lossSum = 0;
         long correct = 0;
@@ -376,7 +310,6 @@ public final class Engine implements AutoCloseable {
         Throwable failure;
         Workspace ws;
         Pass pass;
-
         double evalLoss;
         long evalCorrect;
 
@@ -400,9 +333,8 @@ public final class Engine implements AutoCloseable {
             try {
                 switch (phaseKind) {
                     case COMPUTE -> computeShards();
-                    case REDUCE -> reduceSlice(false);
+                    case REDUCE -> reduceSlice();
                     case UPDATE -> updateSlice();
-                    case REDUCE_UPDATE -> reduceSlice(true);
                     case PACK -> packs.pack(params, id, plan.threads);
                     default -> evaluateChunks();
                 }
@@ -435,7 +367,7 @@ public final class Engine implements AutoCloseable {
             }
             final Pass p = pass;
             final Workspace w = ws;
-            final int in = net.in(), out = net.out(), trainable = net.layout().trainable();
+            final int in = net.in(), out = net.out();
             p.train = true;
             p.step = stepNo;
             for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) {
@@ -446,7 +378,6 @@ public final class Engine implements AutoCloseable {
                 shardLoss[s * PAD] = loss.compute(w, rows, out, true);
                 shardCorrect[s * PAD] = Math.max(0, loss.correct(w, rows, out));
                 net.backward(p, w, rows, grads[s]);
-                if (fused) shardOk[s * PAD] = Vec.allFiniteScaled(grads[s], 0, trainable, plan.shards) ? 1 : 0;
             }
         }
 
@@ -473,34 +404,22 @@ public final class Engine implements AutoCloseable {
             }
         }
 
-        /**
-         * Per block of this worker's slice: the fixed-order sum of the shards into buffer 0 and
-         * its sum of squares (the block's norm partial covers its trainable part only; statistics
-         * are summed, not normed). When {@code update}, the fused phase: then the optimizer on the
-         * block and the packing of its new weights, while the block is still in L1/L2. With one
-         * shard nothing is summed or stored: the block is read in place.
-         */
-        private void reduceSlice(boolean update) {
+        private void reduceSlice() {
+            // One pass per block: sum the shards into buffer 0 and square the sums (the block's
+            // norm partial covers its trainable part only; statistics are summed, not normed).
             final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id), trainable = net.layout().trainable();
             final int shards = plan.shards;
             final float[] dst = grads[0];
             for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
                 final int to = Math.min(hi, from + ShardPlan.BLOCK), normed = Math.max(from, Math.min(to, trainable));
                 blockSq[b] = Vec.sumIntoSquares(grads, shards, from, normed, dst);
-                if (update && normed > from) {
-                    opt.update(params, dst, from, normed);
-                    packs.packElements(params, from, normed);
-                }
                 if (normed < to) Vec.sumInto(grads, shards, normed, to, dst);
             }
         }
 
         private void updateSlice() {
             final int lo = plan.sliceStart(id), hi = Math.min(plan.sliceEnd(id), net.layout().trainable());
-            if (hi > lo) {
-                opt.update(params, grads[0], lo, hi);
-                packs.packElements(params, lo, hi);
-            }
+            if (hi > lo) opt.update(params, grads[0], lo, hi);
         }
 
         private void evaluateChunks() {

@@ -10,14 +10,12 @@ public final class StepResult {
     /** Correctly classified samples (0 for regression). */
     public int correct;
     public int samples;
-    /** Norm of the mean gradient (before clipping); NaN for a bad step when the reduction is fused. */
+    /** Norm of the mean gradient (before clipping). */
     public double gradNorm;
     /**
-     * Phase times. {@code computeNanos}: forward and backward (and the weight packing, on the
-     * steps that pack before compute). {@code reduceNanos}: from the end of compute to the start of
-     * the update: with gradient clipping the separate reduce phase; without it only the
-     * coordinator's check, the reduction being fused into the update. {@code updateNanos}: the
-     * update phase (with the reduction when fused, and the packing of the new weights).
+     * Phase times: {@code computeNanos} the weight packing, forward and backward; {@code reduceNanos}
+     * the sum of the shards' gradients and its norm; {@code updateNanos} the optimizer on it and the
+     * statistics commit (near zero for a skipped step).
      */
     public long computeNanos, reduceNanos, updateNanos;
     /**

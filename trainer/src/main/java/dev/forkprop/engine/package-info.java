@@ -6,32 +6,28 @@
  *    |                                                  ^ waits for a free slot (gating sequence)
  *    v  ring of 4 BatchSlots                            |
  *  coordinator (the thread calling Trainer.fit)          |
- *    |  per step: take() the next slot (acquire; the wait is the data_wait phase), then two phases:
+ *    |  per step: take() the next slot (acquire; the wait is the data_wait phase), then three phases:
  *    |
- *    |  (pack     only when the packed weights are stale: first step, paramsChanged(), evaluate())
  *    |  compute   open the PhaseGate for workers 1..T-1, run worker 0, park on PhaseCountdown
  *    |            worker w: for its shards s: copy its rows out of the slot -> forward -> loss
  *    |                      -> backward into grads[s] (private; only worker w writes it)
- *    |                      -> ok[s] = every grads[s][i] * S is finite
  *    |  <-------- last worker arrives, unparks the coordinator (HB: arrive -> await)
  *    |  release the slot (gating sequence, setVolatile) -------+
- *    |  sum shard losses in shard order; good step? (loss finite and <= max, every ok[s])
- *    |  -> optimizer.beginStep
- *    |  reduce+update  worker w, per block b of slice w:
- *    |                 grads[0][b] = grads[0] + grads[1] + ... + grads[S-1] (fixed order), blockSq[b],
- *    |                 optimizer.update(params, grads[0], b), pack W and W^T of block b
+ *    |  sum shard losses in shard order
+ *    |  reduce    worker w: grads[0][slice w] = grads[0] + grads[1] + ... + grads[S-1]
+ *    |                      (fixed order), blockSq[b] for the blocks of slice w
  *    |  <--------
- *    |  sum blockSq in block order (gradient norm); commit batch-norm statistics;
- *    |  publish a StepEvent to the telemetry ring
+ *    |  sum blockSq in block order -> finite? clip scale -> optimizer.beginStep
+ *    |  update    worker w: optimizer.update(params, grads[0], slice w)
+ *    |  <--------
+ *    |  commit batch-norm statistics; publish a StepEvent to the telemetry ring
  *    v
  *  reporter thread (SpscTelemetryRing): HdrHistograms, progress log, .hlog
  * </pre>
  *
  * <p>Ownership: during a phase every array index has exactly one writer: grads[s] belongs to the
- * worker owning shard s in compute; slice w of grads[0], of the parameters, of the optimizer
- * state and the packed copies of its weights belong to worker w in reduce+update. (With gradient
- * clipping the scale needs the norm of the whole sum first, so reduce and update are two phases
- * with the same ownership.) Shards depend only on (batch, shards); with a
+ * worker owning shard s in compute; slice w of grads[0], of the parameters and of the optimizer
+ * state belongs to worker w in reduce and update. Shards depend only on (batch, shards); with a
  * fixed shard count ({@code --deterministic}) results are bitwise identical for any thread count.
  */
 package dev.forkprop.engine;

@@ -7,8 +7,8 @@ public enum Phase {
     /** Forward and backward on the workers, until the last shard arrived. */
     COMPUTE("compute"),
     /**
-     * Summing the shards' gradients, the optimizer update and the packing of the new weights (one
-     * fused pass; two phases with clipping), statistics commit; near zero when the step was skipped.
+     * Summing the shards' gradients and their norm, then the optimizer update and the statistics
+     * commit (two phases of the engine; the update near zero when the step was skipped).
      */
     REDUCE_UPDATE("reduce_update"),
     /** Of compute and reduce+update, the coordinator's wait at the barriers for the other workers. */

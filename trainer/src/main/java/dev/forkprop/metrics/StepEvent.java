@@ -35,9 +35,9 @@ public final class StepEvent {
     /** Learning rate this step used (NaN for EPOCH_END). */
     public double lr;
     /**
-     * Wall time of the whole step and of its phases, ns: forward and backward; reduce and update
-     * (one fused phase unless gradients are clipped); and, of those, the coordinator's wait at
-     * the phase barriers for the other workers (load imbalance, wake-ups, preemption).
+     * Wall time of the whole step and of its phases, ns: weight packing, forward and backward;
+     * reduce and update; and, of those, the coordinator's wait at the phase barriers for the other
+     * workers (load imbalance, wake-ups, preemption).
      */
     public long stepNanos, computeNanos, reduceUpdateNanos, barrierWaitNanos;
     /** How long the coordinator waited for this step's batch from the loader, ns (part of {@link #stepNanos}). */

@@ -12,10 +12,10 @@ import dev.forkprop.kernels.Gemm;
  * with more shards than threads. Packed once per step, split across the workers by column
  * panels, it costs one pass over the weights in all. Memory: about twice the weights.
  *
- * <p>Thread contract: {@link #pack} with parts {@code 0..parts-1}, or {@link #packElements} on
- * disjoint ranges, may run concurrently on different threads (they write disjoint elements); the
- * packed data must be published to the readers by the caller (the engine's phase barrier) before
- * any forward or backward reads it, and must not be read while a pack runs.
+ * <p>Thread contract: {@link #pack} with parts {@code 0..parts-1} may run concurrently on
+ * different threads (they write disjoint panels); the packed data must be published to the
+ * readers by the caller (the engine's phase barrier) before any forward or backward reads it,
+ * and must not be read while a pack runs.
  */
 public final class WeightPacks {
     private final Gemm gemm;
@@ -68,11 +68,6 @@ public final class WeightPacks {
     /** Bytes held, for memory accounting. */
     public long bytes() { return 4L * data.length; }
 
-    /** True if {@code other} holds bitwise the same packed data (the engine's assertion check). */
-    public boolean sameData(WeightPacks other) {
-        return java.util.Arrays.equals(data, other.data);
-    }
-
     int forwardOffset(int packIndex) { return (int) fwdOff[packIndex]; }
 
     /** Offset of layer's W^T pack, or -1 when it has none (the first layer). */
@@ -95,23 +90,6 @@ public final class WeightPacks {
                 // Backward form: op(B) = W^T [out, in], stored as W [in, out]: k = out, n = in.
                 packRange(g0, g1, panelStart[2 * d + 1], panelStart[2 * d + 2], true, out, in, params, w, out, bwdOff[d]);
             }
-        }
-    }
-
-    /**
-     * Packs the weights among {@code params[from, to)} (both forms; other parameters in the range
-     * are ignored): after the engine's update phase has changed exactly that range. The parts of
-     * any partition of the parameters, packed in any order or concurrently, leave the same packed
-     * data as {@link #pack}.
-     */
-    public void packElements(float[] params, int from, int to) {
-        for (int d = 0; d < dense.length; d++) {
-            final Dense l = dense[d];
-            final int w = l.weightOffset(), in = l.in(), out = l.out();
-            final int e0 = Math.max(from, w) - w, e1 = Math.min(to, w + in * out) - w;
-            if (e0 >= e1) continue;
-            gemm.packBElements(false, in, out, e0, e1, params, w, data, (int) fwdOff[d]);
-            if (bwdOff[d] >= 0) gemm.packBElements(true, out, in, e0, e1, params, w, data, (int) bwdOff[d]);
         }
     }
 

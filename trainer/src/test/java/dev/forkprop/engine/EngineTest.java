@@ -58,62 +58,6 @@ class EngineTest {
         }
     }
 
-    /**
-     * The fused reduce+update (no clipping) and the two-phase path (clipping on, with a bound no
-     * gradient reaches, so the scale is exactly 1/batch) give bitwise the same parameters, at 1
-     * and 2 threads, with 3 shards (a sum of three buffers per element).
-     */
-    @Test
-    void fusedReduceUpdateEqualsTwoPhasePath() {
-        Dataset data = TestData.mnistTrain();
-        int[] order = new int[data.size()];
-        Trainer.shuffle(order, 4);
-        String fused = null;
-        for (int threads = 1; threads <= 2; threads++) {
-            for (float maxNorm : new float[] {0f, 1e30f}) {
-                Network net = ModelSpec.parse("784-48-10", 784, "relu", 0f);
-                var opt = Optimizers.create("adam", net.layout().size(), Hyper.DEFAULTS);
-                try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(maxNorm), Gemms.best(), 48, 3, threads, 6, 10)) {
-                    net.init(e.params, e.buffers, Init.HE_NORMAL, 6);
-                    run(e, data, order, 30, 48);
-                    assertTrue(e.last.gradNorm > 0 && Double.isFinite(e.last.gradNorm), "gradient norm reported: " + e.last.gradNorm);
-                    String h = ParamsHash.sha256(e.params);
-                    if (fused == null) fused = h;
-                    assertEquals(fused, h, "threads " + threads + ", max norm " + maxNorm);
-                }
-            }
-        }
-    }
-
-    /**
-     * Parameters written between steps: the next step repacks the weights after
-     * {@link Engine#paramsChanged()} and trains on them exactly as a fresh engine given the same
-     * parameters; without the call, the step's assertion (tests run with -ea) catches the stale packs.
-     */
-    @Test
-    void paramsWrittenBetweenStepsAreRepackedAfterParamsChanged() {
-        assertTrue(Engine.class.desiredAssertionStatus(), "tests run with assertions enabled");
-        Dataset data = TestData.mnistTrain();
-        int[] order = new int[data.size()];
-        Trainer.shuffle(order, 5);
-        float[] written;
-        String after;
-        try (Engine e = engine("784-40-10", 0f, "sgd", 32, 2, 2, 8)) {
-            run(e, data, order, 3, 32);
-            e.params[100] += 0.5f; // a weight of the first layer
-            assertThrows(AssertionError.class, () -> e.step(data, order, 3 * 32, 4, 1e-3f));
-            e.paramsChanged();
-            written = e.params.clone();
-            for (int s = 4; s <= 6; s++) assertTrue(e.step(data, order, (s - 1) * 32, s, 1e-3f));
-            after = ParamsHash.sha256(e.params);
-        }
-        try (Engine e = engine("784-40-10", 0f, "sgd", 32, 2, 2, 8)) {
-            System.arraycopy(written, 0, e.params, 0, written.length);
-            for (int s = 4; s <= 6; s++) assertTrue(e.step(data, order, (s - 1) * 32, s, 1e-3f));
-            assertEquals(after, ParamsHash.sha256(e.params), "same parameters, same three SGD steps");
-        }
-    }
-
     /** An injected worker fault ends the step with its cause, fast, and leaves step k-1's parameters. */
     @Test
     void workerFaultAbortsWithCauseAndKeepsLastParameters() {

@@ -26,38 +26,6 @@ class WeightPacksTest {
         }
     }
 
-    /**
-     * Packing the parameters range by range (a random partition, in reverse order, the way each
-     * worker packs the slice it has just updated) gives exactly {@link WeightPacks#pack}'s data,
-     * for layers whose rows straddle the ranges; and after a change to one range, repacking only
-     * that range brings a stale pack up to date.
-     */
-    @Test
-    void elementPackingEqualsPack() {
-        SplittableRandom rnd = new SplittableRandom(4);
-        for (Gemm g : new Gemm[] {Gemms.best(), ScalarGemm.INSTANCE}) {
-            Network net = Network.builder(37).dense(33).relu().dense(1).tanh().dense(65).layerNorm().dense(7).build();
-            float[] params = net.newParams(), buffers = net.newBuffers();
-            net.init(params, buffers, Init.HE_NORMAL, 3);
-            WeightPacks want = new WeightPacks(net, g), got = new WeightPacks(net, g);
-            want.pack(params, 0, 1);
-            int size = params.length;
-            java.util.List<int[]> parts = new java.util.ArrayList<>();
-            for (int from = 0; from < size; ) {
-                int to = Math.min(size, from + 1 + rnd.nextInt(200));
-                parts.add(new int[] {from, to});
-                from = to;
-            }
-            for (int i = parts.size() - 1; i >= 0; i--) got.packElements(params, parts.get(i)[0], parts.get(i)[1]);
-            assertArrayEquals(want.data, got.data, g.name() + " partition");
-            int from = rnd.nextInt(size), to = from + rnd.nextInt(size - from + 1);
-            for (int i = from; i < to; i++) params[i] *= -1.5f;
-            want.pack(params, 0, 1);
-            got.packElements(params, from, to);
-            assertArrayEquals(want.data, got.data, g.name() + " repacked [" + from + ", " + to + ")");
-        }
-    }
-
     private static void check(Network net, Gemm g, int rows, int parts) {
         float[] params = net.newParams(), buffers = net.newBuffers();
         net.init(params, buffers, Init.HE_NORMAL, 3);
