@@ -189,6 +189,8 @@ public final class SoakCommand implements Callable<Integer> {
         b.addSeries("p50", x, p50);
         b.addSeries("p99", x, p99);
         b.getStyler().setYAxisMin(0.0);
+        // Interval ends are a few microseconds past whole minutes: label the axis in minutes.
+        for (var c : List.of(a, b)) c.getStyler().setXAxisDecimalPattern("#0.#");
         org.knowm.xchart.BitmapEncoder.saveBitmap(List.of(a, b), 2, 1, file.toString(),
                 org.knowm.xchart.BitmapEncoder.BitmapFormat.PNG);
     }
