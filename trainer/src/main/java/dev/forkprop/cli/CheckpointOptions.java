@@ -129,9 +129,10 @@ public final class CheckpointOptions {
         /**
          * Call after the network's own initialisation: imports {@code --init-from} weights, or
          * restores the newest checkpoint for {@code --resume} after checking that this run's
-         * configuration matches it (one-line error naming the first mismatch).
+         * configuration matches it (one-line error naming the first mismatch) and that its position
+         * is one this run can reach (epochs of {@code perEpoch} batches).
          */
-        void restore() {
+        void restore(int perEpoch) {
             if (initFrom != null) {
                 TorchExport.importInto(initFrom, net, engine.params, engine.buffers);
                 System.err.printf("forkprop: initialised weights from %s%n", initFrom);
@@ -152,12 +153,20 @@ public final class CheckpointOptions {
                         + c.get("total_steps") + " steps, this run would have " + config.get("total_steps") + "; keep --epochs/--max-steps");
             }
             c.restore(net, engine.params, engine.buffers, opt);
-            Map<String, String> m = c.metadata(); // checkpoints before early stopping have no validation record
-            bestValLoss = Double.parseDouble(m.getOrDefault("best_val_loss", "NaN"));
-            bestEpoch = Integer.parseInt(m.getOrDefault("best_epoch", "0"));
-            validatedEpochs = Integer.parseInt(m.getOrDefault("validated_epochs", "0"));
-            start = new Trainer.Start(Long.parseLong(c.get("step")), Integer.parseInt(c.get("epoch")), Integer.parseInt(c.get("batches_done")),
-                    bestValLoss, bestEpoch, validatedEpochs);
+            // The position and validation record, range-checked: a validly signed file can still hold
+            // nonsense, and the error must name it (checkpoints before early stopping have no record).
+            // --epochs and --max-steps may change on resume, so only the epoch's length bounds them.
+            long step = c.longField("step", 0, Long.MAX_VALUE);
+            int epoch = (int) c.longField("epoch", 0, Integer.MAX_VALUE - 1);
+            int batchesDone = (int) c.longField("batches_done", 0, perEpoch);
+            if (step != (long) epoch * perEpoch + batchesDone) {
+                throw c.bad("position is inconsistent: step " + step + " is not epoch " + epoch + " x " + perEpoch
+                        + " batches + " + batchesDone);
+            }
+            bestValLoss = c.doubleField("best_val_loss", Double.NaN);
+            bestEpoch = c.metadata().containsKey("best_epoch") ? (int) c.longField("best_epoch", 0, epoch + 1) : 0;
+            validatedEpochs = c.metadata().containsKey("validated_epochs") ? (int) c.longField("validated_epochs", 0, epoch + 1) : 0;
+            start = new Trainer.Start(step, epoch, batchesDone, bestValLoss, bestEpoch, validatedEpochs);
             lastSavedStep = start.step();
             lastSaved = f;
             if (dir != null && java.nio.file.Files.isRegularFile(dir.resolve(BEST))) best = dir.resolve(BEST);

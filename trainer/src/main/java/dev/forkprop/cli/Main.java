@@ -41,7 +41,8 @@ public final class Main implements Runnable {
     public static int execute(String... args) {
         CommandLine cl = commandLine();
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof IllegalArgumentException || ex instanceof dev.forkprop.data.DataException) {
+            if (ex instanceof IllegalArgumentException || ex instanceof dev.forkprop.data.DataException
+                    || ex instanceof java.io.UncheckedIOException) { // an output file that cannot be written (--out, --hlog)
                 System.err.println("forkprop: " + ex.getMessage());
                 return EXIT_BAD_INPUT;
             }
@@ -58,7 +59,14 @@ public final class Main implements Runnable {
             System.err.println(ex.getCommandLine().getHelp().fullSynopsis().strip());
             return EXIT_BAD_INPUT;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // train checks the heap before it allocates the engine; this is the net under everything else
+            System.err.println("forkprop: out of memory (" + e.getMessage() + ", -Xmx " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MB): use a smaller model, --batch or --threads, or raise the heap, e.g. FORKPROP_JVM_OPTS=-Xmx8g");
+            return EXIT_FAILED;
+        }
     }
 
     /**

@@ -64,20 +64,35 @@ public final class OutputOptions {
         return explicit != null || out == null ? explicit : out.resolve("latency.hlog");
     }
 
-    /** Adds the progress display and, with --out, the metrics.jsonl and curves.png sinks to {@code trainer}. */
+    /**
+     * Adds the progress display and, with --out, the metrics.jsonl and curves.png sinks to
+     * {@code trainer}. A run resumed from {@code start} (not {@link Trainer.Start#FRESH}) continues
+     * the metrics.jsonl of the run before it ({@link MetricsJsonl#reopen}); {@code validates}: the
+     * run has a validation set.
+     */
     public void attach(Trainer trainer, PrintStream log, int epochs, int stepsPerEpoch, long totalSteps, boolean classification,
-                       double logEverySeconds) {
+                       double logEverySeconds, Trainer.Start start, boolean validates) {
         if (progress.equals("bar") || (progress.equals("auto") && TerminalProgress.isTerminal())) {
             trainer.progress(new TerminalProgress(log, totalSteps, epochs, System.nanoTime()));
         }
         if (out == null) return;
+        Path metrics = out.resolve("metrics.jsonl");
         try {
-            trainer.addSink(new MetricsJsonl(new BufferedOutputStream(Files.newOutputStream(out.resolve("metrics.jsonl"))),
-                    (long) (logEverySeconds * 1e9), metricsEverySteps, classification));
+            // Resumed at an epoch's end before its validation: the trainer validates it again (Trainer.fit).
+            boolean epochRowAgain = validates && start.batchesDone() == stepsPerEpoch && start.epoch() + 1 > start.validatedEpochs();
+            var stream = start.step() > 0 ? MetricsJsonl.reopen(metrics, start.step(), epochRowAgain) : Files.newOutputStream(metrics);
+            trainer.addSink(new MetricsJsonl(new BufferedOutputStream(stream), (long) (logEverySeconds * 1e9), metricsEverySteps,
+                    classification));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + out.resolve("metrics.jsonl") + ": " + reason(e), e);
         }
-        trainer.addSink(new CurvesChart(out.resolve("curves.png"), stepsPerEpoch, classification));
+        var curves = new CurvesChart(out.resolve("curves.png"), stepsPerEpoch, classification);
+        try {
+            if (start.step() > 0) curves.seedFrom(metrics);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + metrics + ": " + reason(e), e);
+        }
+        trainer.addSink(curves);
     }
 
     /**

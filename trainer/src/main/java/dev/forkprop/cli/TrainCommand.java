@@ -166,14 +166,16 @@ public final class TrainCommand implements Callable<Integer> {
         Init initKind = init != null ? Init.parse(init)
                 : activation.equals("sigmoid") || activation.equals("tanh") ? Init.XAVIER_NORMAL : Init.HE_NORMAL;
         Hyper hyper = Hyper.DEFAULTS.withMomentum(momentum).withWeightDecay(weightDecay);
-        Optimizer opt = Optimizers.create(optimizer, net.layout().size(), hyper);
-        int perEpoch = train.size() / batch;
-        long total = maxSteps > 0 ? Math.min(maxSteps, (long) perEpoch * epochs) : (long) perEpoch * epochs;
-        LrSchedule sched = LrSchedule.parse(schedule, lr, total);
         Gemm kernel = gemm != null ? Gemms.byName(gemm) : Gemms.best();
         int shardCount = deterministic ? shards : threads;
         check(shardCount >= threads, "--shards (" + shardCount + ") must be >= --threads (" + threads + ")");
         check(batch >= shardCount, "--batch " + batch + " is smaller than the shard count " + shardCount);
+        checkHeap(Engine.requiredBytes(net, kernel, Optimizers.create(optimizer, 0, hyper).stateCount(), batch, shardCount,
+                threads, targetWidth), shardCount);
+        Optimizer opt = Optimizers.create(optimizer, net.layout().size(), hyper);
+        int perEpoch = train.size() / batch;
+        long total = maxSteps > 0 ? Math.min(maxSteps, (long) perEpoch * epochs) : (long) perEpoch * epochs;
+        LrSchedule sched = LrSchedule.parse(schedule, lr, total);
 
         int exit;
         try (Engine engine = new Engine(net, lossFn, opt, new GradClip(clip), kernel, batch, shardCount, threads, seed, targetWidth);
@@ -182,7 +184,7 @@ public final class TrainCommand implements Callable<Integer> {
             net.init(engine.params, engine.buffers, initKind, seed);
             if (faultAt > 0) engine.injectFault(faultAt, threads - 1);
             if (maxLoss != null) engine.maxLoss(maxLoss);
-            ck.restore(); // before the banner: a bad checkpoint is then the only line
+            ck.restore(perEpoch); // before the banner: a bad checkpoint is then the only line
             System.err.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
                     data, train.size(), validation == null ? 0 : validation.size(), test.size(), net.spec(), net.layout().parameterCount(),
                     optimizer, lr, sched.spec(), batch, threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
@@ -190,7 +192,7 @@ public final class TrainCommand implements Callable<Integer> {
                     .maxBadSteps(onNonFinite.equals("stop") ? 1 : maxBadSteps)
                     .earlyStop(earlyStop)
                     .autoMaxLoss(maxLoss == null);
-            output.attach(trainer, System.err, epochs, perEpoch, total, classification, logEvery);
+            output.attach(trainer, System.err, epochs, perEpoch, total, classification, logEvery, ck.start(), validation != null);
             Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps, ck.start(), ck);
             exit = ck.exitCode();
             System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
@@ -295,6 +297,23 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("wall_s", r.wallSeconds);
         o.put("params_sha256", ParamsHash.sha256(params));
         return o;
+    }
+
+    /**
+     * Fails in one line when the engine and optimizer would not fit in the heap that is left
+     * (the data is loaded by now): an OutOfMemoryError halfway through allocating is no error message.
+     * The margin covers checkpoints (a checkpoint is encoded in memory: parameters and optimizer
+     * state once more) and the reporter's charts.
+     */
+    private void checkHeap(long engineBytes, int shardCount) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long need = engineBytes + engineBytes / 4 + (64L << 20);
+        check(need <= free, String.format(java.util.Locale.ROOT,
+                "model %s at batch %d with %d threads and %d gradient buffers needs about %,d MB of heap, %,d MB are free"
+                        + " (-Xmx %,d MB): use a smaller model, --batch, --threads or --shards, or raise the heap, e.g."
+                        + " FORKPROP_JVM_OPTS=-Xmx%dg", model, batch, threads, shardCount, need >> 20, free >> 20, rt.maxMemory() >> 20,
+                Math.max(2, (rt.maxMemory() + need - free + (1L << 30) - 1) >> 30)));
     }
 
     private static void check(boolean ok, String message) {

@@ -98,6 +98,12 @@ public final class Engine implements AutoCloseable {
     /** Test hook: throw in worker {@link #faultWorker} at step {@link #faultStep} (0: never). */
     private long faultStep;
     private int faultWorker;
+    /** Test hook: the fault ends worker {@link #faultWorker}'s pool task without arriving (a lost worker). */
+    private boolean faultKillsTask;
+    /** Set when a phase was abandoned (a worker was lost): the engine can only be closed. */
+    private boolean broken;
+    /** The coordinator's check while parked at a barrier (see {@link #checkWorkersAlive}); one instance, no allocation. */
+    private final Runnable aliveCheck = this::checkWorkersAlive;
 
     /** A step whose mean loss is above this is bad, like a non-finite one (see {@link #maxLoss(double)}). */
     private double maxLoss = Double.POSITIVE_INFINITY;
@@ -141,6 +147,23 @@ public final class Engine implements AutoCloseable {
         }, null, false);
     }
 
+    /**
+     * Heap bytes an engine for this configuration allocates, plus the optimizer's
+     * {@code optimizerStates} arrays, computed without allocating: parameters, buffers, one
+     * gradient buffer per shard, the weight packs, and per worker an activation workspace and a
+     * GEMM workspace. The CLI compares it with the free heap before it builds anything, so that a
+     * model too large for the heap is a one-line error instead of an OutOfMemoryError. Throws
+     * IllegalArgumentException when a single buffer would not fit in an array.
+     */
+    public static long requiredBytes(Network net, Gemm gemm, int optimizerStates, int batch, int shards, int threads,
+                                     int targetWidth) {
+        ShardPlan plan = new ShardPlan(batch, shards, threads, net.layout().size());
+        long size = net.layout().size();
+        long perWorker = Workspace.bytes(net, plan.maxShardRows(), targetWidth) + gemm.newWorkspace().bytes();
+        return 4 * (size * (1L + shards + optimizerStates) + net.bufferSize()) + WeightPacks.bytes(net, gemm)
+                + threads * perWorker;
+    }
+
     public ShardPlan plan() { return plan; }
     public Network network() { return net; }
 
@@ -152,6 +175,20 @@ public final class Engine implements AutoCloseable {
         if (worker < 0 || worker >= plan.threads) throw new IllegalArgumentException("no worker " + worker);
         this.faultStep = step;
         this.faultWorker = worker;
+        this.faultKillsTask = false;
+    }
+
+    /**
+     * Failure drill for a lost worker (tests): at step {@code step}, pool worker {@code worker}'s
+     * task ends with an exception outside any phase, so it never arrives at the barrier; the
+     * coordinator must notice and fail the step instead of waiting forever. Workers 1..T-1 only
+     * (worker 0 is the coordinator itself).
+     */
+    public void injectLostWorker(long step, int worker) {
+        if (worker < 1 || worker >= plan.threads) throw new IllegalArgumentException("no pool worker " + worker);
+        this.faultStep = step;
+        this.faultWorker = worker;
+        this.faultKillsTask = true;
     }
 
     /**
@@ -268,6 +305,7 @@ public final class Engine implements AutoCloseable {
      * unparks it. No locks: one atomic countdown per phase.
      */
     private void run(int kind) {
+        if (broken) throw new IllegalStateException("the engine lost a worker in an earlier step; close it");
         phaseKind = kind;
         barrier.reset(workers.length);
         for (Worker w : workers) w.failure = null;
@@ -283,12 +321,31 @@ public final class Engine implements AutoCloseable {
         workers[0].runPhase();
         long own = System.nanoTime();
         // HB: each worker's writes -> barrier.arrive() -> barrier.await() returns (PhaseCountdown).
-        barrier.await();
+        // While parked, every 100 ms: is each pool worker's task still running? (checkWorkersAlive)
+        barrier.await(aliveCheck);
         waitNanos += System.nanoTime() - own;
         for (Worker w : workers) {
             if (w.failure != null) {
                 throw new WorkerFailure("worker " + w.id + " failed in the " + PHASES[kind] + " phase at step "
                         + stepNo + ": " + w.failure, w.failure);
+            }
+        }
+    }
+
+    /**
+     * Throws {@link WorkerFailure} when a pool worker's task has ended while the coordinator waits
+     * for it at a barrier: every path through a phase arrives (see {@link Worker#runPhase}), so
+     * only an error outside the phases (or a killed thread) gets here, and that worker would never
+     * arrive. {@code isDone} is a volatile read of the task's status, written when the task ended.
+     */
+    private void checkWorkersAlive() {
+        for (int w = 1; w < workers.length; w++) {
+            Worker k = workers[w];
+            if (k.isDone()) {
+                broken = true;
+                Throwable cause = k.getException();
+                throw new WorkerFailure("worker " + w + " was lost in the " + PHASES[phaseKind] + " phase at step " + stepNo
+                        + " (its thread ended without finishing the phase)" + (cause == null ? "" : ": " + cause), cause);
             }
         }
     }
@@ -324,6 +381,9 @@ public final class Engine implements AutoCloseable {
             while (true) {
                 seen = gate.await(id, seen);
                 if (gate.isClosed()) return;
+                if (faultKillsTask && stepNo == faultStep && id == faultWorker && phaseKind == COMPUTE) {
+                    throw new IllegalStateException("injected loss of worker " + id + " at step " + stepNo);
+                }
                 runPhase();
             }
         }
@@ -362,7 +422,7 @@ public final class Engine implements AutoCloseable {
 
         private void computeShards() {
             ensureState();
-            if (stepNo == faultStep && id == faultWorker) {
+            if (stepNo == faultStep && id == faultWorker && !faultKillsTask) {
                 throw new IllegalStateException("injected fault in worker " + id + " at step " + stepNo);
             }
             final Pass p = pass;

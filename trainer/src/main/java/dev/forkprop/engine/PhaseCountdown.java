@@ -77,6 +77,19 @@ public final class PhaseCountdown {
 
     /** Coordinator only: spins for up to the spin time, then parks until every party has arrived. Allocates nothing. */
     public void await() {
+        await(null);
+    }
+
+    /** How often a parked {@link #await(Runnable)} wakes to run its check. */
+    static final long CHECK_NANOS = 100_000_000;
+
+    /**
+     * As {@link #await()}, and while parked, runs {@code check} every {@value #CHECK_NANOS} ns; an
+     * exception from it leaves the wait (the phase is then abandoned: do not reset or reuse this
+     * countdown). The engine's check finds a party that died without arriving, so that a lost
+     * worker ends the step with an error instead of a hang. Allocates nothing.
+     */
+    public void await(Runnable check) {
         if (done) return;
         final long start = System.nanoTime();
         for (int i = 1; ; i++) {
@@ -86,10 +99,14 @@ public final class PhaseCountdown {
             Thread.onSpinWait();
         }
         waiter = Thread.currentThread();
-        while (!done) {
-            LockSupport.park(this);
+        try {
+            while (!done) {
+                LockSupport.parkNanos(this, CHECK_NANOS);
+                if (check != null && !done) check.run();
+            }
+        } finally {
+            waiter = null;
         }
-        waiter = null;
     }
 
     /** True once every party of the current phase has arrived. */

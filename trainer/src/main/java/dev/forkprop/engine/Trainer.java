@@ -221,7 +221,9 @@ public final class Trainer {
         final boolean validate = val != null && val.size() > 0;
         if (earlyStopPatience > 0 && !validate) throw new IllegalArgumentException("early stopping needs a validation set");
         final long totalSteps = maxSteps > 0 ? Math.min(maxSteps, (long) perEpoch * epochs) : (long) perEpoch * epochs;
-        final long warmup = start.step() + Math.max(20, totalSteps / 10);
+        // Warm-up: the first 10% of the steps, at least 20, but never more than half of this fit's
+        // steps, so that a short run still times (and reports) its second half.
+        final long warmup = start.step() + Math.min(Math.max(20, totalSteps / 10), Math.max(0, totalSteps - start.step()) / 2);
         final Result res = new Result();
         final StepResult r = engine.last;
         if (start.batchesDone() > perEpoch || start.epoch() < 0) {
@@ -304,13 +306,16 @@ public final class Trainer {
                     }
                 }
                 res.epochs = epoch + 1;
-                res.trainLoss = epochLoss / Math.max(1, epochSamples);
-                boolean stop = false;
+                // No step of this epoch ran here when the run resumed from a checkpoint taken after
+                // the epoch's last step: its training loss is then unknown (NaN, not 0).
+                res.trainLoss = epochSamples > 0 ? epochLoss / epochSamples : Double.NaN;
+                boolean stop = false, newRecord = false;
                 if (validate) {
                     engine.evaluate(val);
                     res.valLoss = r.loss;
                     res.valAccuracy = r.accuracy();
                     if (epoch + 1 > start.validatedEpochs()) { // else: validated before the checkpoint we resumed from
+                        newRecord = true;
                         if (Double.isFinite(res.valLoss) && !(res.valLoss >= res.bestValLoss)) { // NaN best: none yet
                             res.bestValLoss = res.valLoss;
                             res.bestEpoch = epoch + 1;
@@ -323,7 +328,9 @@ public final class Trainer {
                         }
                     }
                 }
-                StepEvent e = telemetry.tryClaim();
+                // An epoch row reports the steps this run took in the epoch, or a validation it did
+                // for the first time; resumed at an epoch's end, the row was written before.
+                StepEvent e = epochSamples > 0 || newRecord ? telemetry.tryClaim() : null;
                 if (e != null) {
                     e.epochEnd(step, epoch + 1, totalSteps, res.trainLoss, epochCorrect, epochSamples, res.valLoss, res.valAccuracy, System.nanoTime());
                     telemetry.publish(e);

@@ -82,6 +82,34 @@ public final class Checkpoint {
         return v;
     }
 
+    /**
+     * Metadata {@code key} as a whole number in {@code [min, max]}; a missing, non-numeric or
+     * out-of-range value is a {@link #bad} error naming the file and the key (the checksum only
+     * proves the file is what was written, not that a writer wrote sense).
+     */
+    public long longField(String key, long min, long max) {
+        String v = get(key);
+        long x;
+        try {
+            x = Long.parseLong(v);
+        } catch (NumberFormatException ex) {
+            throw bad("metadata '" + key + "' is not a whole number: '" + v + "'");
+        }
+        if (x < min || x > max) throw bad("metadata '" + key + "' = " + x + " is outside [" + min + ", " + max + "]");
+        return x;
+    }
+
+    /** Metadata {@code key} as a double (NaN allowed), or {@code absent} when the key is missing; see {@link #longField}. */
+    public double doubleField(String key, double absent) {
+        String v = metadata.get(key);
+        if (v == null) return absent;
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException ex) {
+            throw bad("metadata '" + key + "' is not a number: '" + v + "'");
+        }
+    }
+
     /** {@code "<file>: checkpoint <what>"}: the file first, as every {@link BadDataException}. */
     public BadDataException bad(String what) {
         return new BadDataException((source == null ? "" : source + ": ") + "checkpoint " + what);

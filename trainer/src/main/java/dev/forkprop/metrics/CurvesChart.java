@@ -1,11 +1,14 @@
 package dev.forkprop.metrics;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.forkprop.io.Checkpoint;
 import java.awt.Color;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
@@ -52,6 +55,37 @@ public final class CurvesChart implements TelemetrySink {
         this.classification = classification;
         this.bucketSteps = Math.max(1, this.stepsPerEpoch / BUCKETS_PER_EPOCH);
         if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+    }
+
+    /**
+     * Starts the curves of a resumed run with the rows the run before it left in
+     * {@code metrics.jsonl} (as cut by {@link MetricsJsonl#reopen}): epoch rows as epoch means,
+     * step rows as train points (at the step that ends their interval). Call before the run.
+     */
+    public CurvesChart seedFrom(Path metricsJsonl) throws IOException {
+        ObjectMapper om = new ObjectMapper();
+        for (String line : Files.readAllLines(metricsJsonl, StandardCharsets.UTF_8)) {
+            JsonNode j = om.readTree(line);
+            double x = j.path("step").asDouble() / stepsPerEpoch;
+            if (j.path("kind").asText().equals("epoch")) {
+                epochX.add(x);
+                trainLoss.add(number(j, "loss"));
+                trainAcc.add(number(j, "train_accuracy"));
+                valLoss.add(number(j, "val_loss"));
+                valAcc.add(number(j, "val_accuracy"));
+            } else {
+                bucketX.add(x);
+                bucketLoss.add(number(j, "loss"));
+                bucketAcc.add(number(j, "train_accuracy"));
+            }
+        }
+        return this;
+    }
+
+    /** A row's numeric field, NaN when null or absent (the chart skips non-finite points). */
+    private static double number(JsonNode row, String field) {
+        JsonNode v = row.get(field);
+        return v != null && v.isNumber() ? v.asDouble() : Double.NaN;
     }
 
     @Override
@@ -101,11 +135,11 @@ public final class CurvesChart implements TelemetrySink {
             add(acc, "validation", epochX, valAcc, true);
             charts.add(acc);
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            BitmapEncoder.saveBitmap(charts, charts.size(), 1, out, BitmapEncoder.BitmapFormat.PNG);
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        // Encoded in memory, then written atomically: a reader never sees half a PNG, and a full
+        // disk leaves the previous chart and no temp file behind.
+        var png = new ByteArrayOutputStream();
+        BitmapEncoder.saveBitmap(charts, charts.size(), 1, png, BitmapEncoder.BitmapFormat.PNG);
+        Checkpoint.writeAtomically(file, png.toByteArray(), "chart");
     }
 
     /** Loss falls (legend top right), accuracy rises (legend bottom right): the legend stays off the curves. */

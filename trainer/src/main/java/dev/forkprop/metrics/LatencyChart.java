@@ -1,11 +1,10 @@
 package dev.forkprop.metrics;
 
+import dev.forkprop.io.Checkpoint;
 import java.awt.Color;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -65,11 +64,9 @@ public final class LatencyChart {
             series.setMarker(SeriesMarkers.NONE);
         }
         if (c.getSeriesMap().isEmpty()) c.addSeries("no timed steps", new double[] {0, 1}, new double[] {MIN_MS, MIN_MS});
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            BitmapEncoder.saveBitmap(c, out, BitmapEncoder.BitmapFormat.PNG);
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        var png = new ByteArrayOutputStream(); // written atomically, as CurvesChart
+        BitmapEncoder.saveBitmap(c, png, BitmapEncoder.BitmapFormat.PNG);
+        Checkpoint.writeAtomically(file, png.toByteArray(), "chart");
     }
 
     /**

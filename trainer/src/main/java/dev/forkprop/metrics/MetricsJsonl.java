@@ -2,11 +2,17 @@ package dev.forkprop.metrics;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.forkprop.io.Checkpoint;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -80,6 +86,36 @@ public final class MetricsJsonl implements TelemetrySink {
         this.everyNanos = everyNanos;
         this.everySteps = everySteps;
         this.classification = classification;
+    }
+
+    /**
+     * Opens the {@code metrics.jsonl} of a run resumed after step {@code step} for appending,
+     * after cutting it back to what the resumed run will not write again: rows past {@code step}
+     * (the killed process got further than its checkpoint; the resumed run repeats those steps),
+     * a torn last line, and, when {@code epochRowAgain}, the epoch row at {@code step} (the
+     * resumed run validates that epoch again and writes its row). The cut is written atomically
+     * (see {@link Checkpoint#writeAtomically}). A missing file is created.
+     */
+    public static OutputStream reopen(Path file, long step, boolean epochRowAgain) throws IOException {
+        if (Files.exists(file)) {
+            ObjectMapper om = new ObjectMapper();
+            StringBuilder kept = new StringBuilder();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                JsonNode row;
+                try {
+                    row = om.readTree(line);
+                } catch (IOException torn) {
+                    break; // only the last line can be torn: a kill mid-write
+                }
+                if (row == null || !row.has("step") || !row.has("kind")) break;
+                long s = row.get("step").asLong();
+                boolean epochRow = row.get("kind").asText().equals("epoch");
+                if (s > step || (s == step && epochRow && epochRowAgain)) continue;
+                kept.append(line).append('\n');
+            }
+            Checkpoint.writeAtomically(file, kept.toString().getBytes(StandardCharsets.UTF_8), "metrics");
+        }
+        return Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
     @Override

@@ -33,8 +33,7 @@ public final class ProgressLog implements TelemetrySink {
     public void onEvent(StepEvent e, boolean endOfBatch) {
         if (e.kind == StepEvent.EPOCH_END) {
             String val = Double.isNaN(e.valLoss) ? "" : String.format(Locale.ROOT, " val loss %.4f acc %.4f", e.valLoss, e.valAccuracy);
-            out.printf(Locale.ROOT, "epoch %d done: train loss %.4f acc %.4f%s (%.1f s)%n", e.epoch, e.loss, e.accuracy(), val,
-                    (e.nanoTime - startNanos) / 1e9);
+            out.printf(Locale.ROOT, "epoch %d done: %s%s (%.1f s)%n", e.epoch, e.trainSummary(), val, (e.nanoTime - startNanos) / 1e9);
             return;
         }
         if (!e.finite) {

@@ -53,7 +53,16 @@ public final class StepEvent {
 
     /** Fraction of {@link #samples} classified correctly (0 when there are none). */
     public double accuracy() {
-        return samples == 0 ? 0 : (double) correct / samples;
+        return samples == 0 ? Double.NaN : (double) correct / samples;
+    }
+
+    /**
+     * The training half of an epoch line: {@code train loss 0.1234 acc 0.9876}, or a note when the
+     * epoch's steps all ran before the checkpoint this run resumed from (no samples here).
+     */
+    public String trainSummary() {
+        return samples == 0 ? "no training steps here (resumed at its end)"
+                : String.format(java.util.Locale.ROOT, "train loss %.4f acc %.4f", loss, accuracy());
     }
 
     /** Fills the step fields; {@code kind}, val fields reset. Allocation-free. */

@@ -56,8 +56,8 @@ public final class TerminalProgress implements TelemetrySink {
         if (e.kind == StepEvent.EPOCH_END) {
             String val = Double.isNaN(e.valLoss) ? "" : String.format(Locale.ROOT, " val loss %.4f acc %.4f", e.valLoss, e.valAccuracy);
             // \r + clear-to-end-of-line: the line replaces the bar; the bar redraws below it
-            out.printf(Locale.ROOT, "\r\033[Kepoch %d/%d done: train loss %.4f acc %.4f%s (%.1f s)%n", e.epoch, epochs, e.loss, e.accuracy(),
-                    val, (e.nanoTime - startNanos) / 1e9);
+            out.printf(Locale.ROOT, "\r\033[Kepoch %d/%d done: %s%s (%.1f s)%n", e.epoch, epochs, e.trainSummary(), val,
+                    (e.nanoTime - startNanos) / 1e9);
             return;
         }
         if (!e.finite) {

@@ -63,8 +63,8 @@ public final class BatchNorm implements Layer {
 
     /** state: xhat [maxRows*width], then invstd [width], mean [width], unbiased var [width]. */
     @Override
-    public int stateSize(int maxRows) {
-        return maxRows * width + 3 * width;
+    public long stateSize(int maxRows) {
+        return (long) maxRows * width + 3L * width;
     }
 
     @Override

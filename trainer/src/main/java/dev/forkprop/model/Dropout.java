@@ -33,8 +33,8 @@ public final class Dropout implements Layer {
     }
 
     @Override
-    public int stateSize(int maxRows) {
-        return maxRows * width;
+    public long stateSize(int maxRows) {
+        return (long) maxRows * width;
     }
 
     @Override

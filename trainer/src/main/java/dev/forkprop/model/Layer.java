@@ -34,7 +34,7 @@ public interface Layer {
     default void init(float[] params, float[] buffers, Init init, SplittableRandom rnd) {}
 
     /** Floats of per-shard state kept from forward to backward, for shards of up to maxRows rows. */
-    default int stateSize(int maxRows) {
+    default long stateSize(int maxRows) {
         return 0;
     }
 

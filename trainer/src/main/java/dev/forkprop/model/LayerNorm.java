@@ -38,8 +38,8 @@ public final class LayerNorm implements Layer {
 
     /** state: xhat [maxRows*width], then rstd [maxRows]. */
     @Override
-    public int stateSize(int maxRows) {
-        return maxRows * (width + 1);
+    public long stateSize(int maxRows) {
+        return (long) maxRows * (width + 1L);
     }
 
     @Override

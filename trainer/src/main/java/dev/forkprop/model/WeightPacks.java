@@ -28,6 +28,17 @@ public final class WeightPacks {
     final float[] data;
 
     public WeightPacks(Network net, Gemm gemm) {
+        this(net, gemm, true);
+    }
+
+    /** Bytes the packs of {@code net} for {@code gemm} would hold, without allocating them (memory check). */
+    public static long bytes(Network net, Gemm gemm) {
+        return 4 * new WeightPacks(net, gemm, false).size;
+    }
+
+    private final long size;
+
+    private WeightPacks(Network net, Gemm gemm, boolean allocate) {
         this.gemm = gemm;
         this.align = gemm.packBAlign();
         Layer[] layers = net.layers();
@@ -60,7 +71,8 @@ public final class WeightPacks {
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("packed weights need " + size + " floats, more than one array holds");
         }
-        data = new float[(int) size];
+        this.size = size;
+        data = allocate ? new float[(int) size] : null;
     }
 
     public Gemm gemm() { return gemm; }

@@ -24,22 +24,51 @@ public final class Workspace {
     public final float[] targets;
 
     Workspace(Network net, int maxRows, int targetWidth) {
+        bytes(net, maxRows, targetWidth); // checks every size below fits in an array
         this.maxRows = maxRows;
         Layer[] layers = net.layers();
         act = new float[layers.length + 1][];
         act[0] = new float[maxRows * net.in()];
         state = new float[layers.length][];
-        int maxWidth = 1;
         for (int l = 0; l < layers.length; l++) {
             act[l + 1] = new float[maxRows * layers[l].out()];
-            state[l] = new float[layers[l].stateSize(maxRows)];
-            maxWidth = Math.max(maxWidth, layers[l].in());
+            state[l] = new float[(int) layers[l].stateSize(maxRows)];
         }
-        gradA = new float[maxRows * maxWidth];
-        gradB = new float[maxRows * maxWidth];
+        gradA = new float[maxRows * maxWidth(layers)];
+        gradB = new float[maxRows * maxWidth(layers)];
         dLogits = new float[maxRows * net.out()];
         labels = new int[maxRows];
         targets = new float[maxRows * Math.max(1, targetWidth)];
+    }
+
+    private static int maxWidth(Layer[] layers) {
+        int w = 1;
+        for (Layer l : layers) w = Math.max(w, l.in());
+        return w;
+    }
+
+    /**
+     * Bytes a workspace for {@code maxRows} rows would hold, computed without allocating (for the
+     * memory check before a run). Throws IllegalArgumentException naming the buffer when one
+     * would not fit in a Java array (rows x width past 2^31 - 1).
+     */
+    public static long bytes(Network net, int maxRows, int targetWidth) {
+        Layer[] layers = net.layers();
+        long n = fits("the input", maxRows, (long) maxRows * net.in()) + 2 * fits("the activation gradients", maxRows, (long) maxRows * maxWidth(layers))
+                + fits("the loss gradient", maxRows, (long) maxRows * net.out()) + maxRows
+                + fits("the targets", maxRows, (long) maxRows * Math.max(1, targetWidth));
+        for (Layer l : layers) {
+            n += fits("the output of " + l.spec(), maxRows, (long) maxRows * l.out()) + fits("the state of " + l.spec(), maxRows, l.stateSize(maxRows));
+        }
+        return 4 * n;
+    }
+
+    private static long fits(String what, int rows, long floats) {
+        if (floats > ParamLayout.MAX_SIZE) {
+            throw new IllegalArgumentException(what + " for a shard of " + rows + " rows would be " + floats
+                    + " floats, more than one array holds: use a smaller --batch, or more --threads or --shards");
+        }
+        return floats;
     }
 
     /** The input buffer the loader fills: [maxRows, in], row-major. */
@@ -52,7 +81,7 @@ public final class Workspace {
         return act[act.length - 1];
     }
 
-    /** Bytes held, for memory accounting. */
+    /** Bytes held, for memory accounting (equals {@link #bytes(Network, int, int)}). */
     public long bytes() {
         long n = gradA.length + gradB.length + dLogits.length + labels.length + targets.length;
         for (float[] a : act) n += a.length;

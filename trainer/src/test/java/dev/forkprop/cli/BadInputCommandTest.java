@@ -133,6 +133,25 @@ class BadInputCommandTest {
                 "bad token 'relux'");
     }
 
+    /**
+     * A model whose parameters fit in one array but whose engine (parameters, Adam's two moments,
+     * a gradient buffer per shard) does not fit in the heap: one line before anything is
+     * allocated, not an OutOfMemoryError halfway. 784-20000-20000-10: 416M parameters, 1.7 GB per
+     * copy, 128 shards: over 200 GB, more than any test machine's heap.
+     */
+    @Test
+    void modelTooLargeForTheHeap() {
+        assertOneLineError(TrainCommandTest.run("train", "--data-dir", CheckpointCommandTest.data(), "--model", "784-20000-20000-10",
+                "--optimizer", "adam", "--threads", "2", "--deterministic", "--shards", "128", "--batch", "128"), "MB of heap");
+    }
+
+    /** Batch x width past 2^31 - 1 floats in one activation buffer: named, not a NegativeArraySizeException. */
+    @Test
+    void shardTooLargeForAnArray() {
+        assertOneLineError(TrainCommandTest.run("train", "--data-dir", CheckpointCommandTest.data(), "--model", "784-100000-10",
+                "--batch", "30000", "--threads", "1"), "more than one array holds");
+    }
+
     @Test
     void batchZero() {
         assertOneLineError(TrainCommandTest.run("train", "--batch", "0"), "--batch must be positive, got 0");

@@ -84,6 +84,69 @@ class CheckpointCommandTest {
     }
 
     /**
+     * A checkpoint whose checksum is valid but whose position is nonsense (re-signed after the
+     * edit, as a buggy or hostile writer could): --resume fails in one line naming the file and
+     * the field, instead of a NumberFormatException or a silently shifted run.
+     */
+    @Test
+    void resumeRejectsAForgedPositionNamingTheFile() throws Exception {
+        Path ck = dir.resolve("ck");
+        assertEquals(0, run(args("--max-steps", "5", "--checkpoint-dir", ck.toString())).code());
+        Path f = ck.resolve("ckpt-5.safetensors");
+        byte[] good = Files.readAllBytes(f);
+        String[][] forgeries = {
+            {"\"step\":\"5\"", "\"step\":\"x\"", "metadata 'step' is not a whole number: 'x'"},
+            {"\"batches_done\":\"5\"", "\"batches_done\":\"7\"", "position is inconsistent: step 5 is not epoch 0 x 20 batches + 7"},
+            {"\"batches_done\":\"5\"", "\"batches_done\":\"-\"", "metadata 'batches_done' is not a whole number"},
+        };
+        for (String[] forge : forgeries) {
+            String text = new String(good, StandardCharsets.ISO_8859_1);
+            assertTrue(text.contains(forge[0]), forge[0]);
+            byte[] bad = text.replace(forge[0], forge[1]).getBytes(StandardCharsets.ISO_8859_1);
+            CheckpointFuzzTest.resign(bad);
+            Files.write(f, bad);
+            TrainCommandTest.Run r = run(args("--checkpoint-dir", ck.toString(), "--resume"));
+            BadInputCommandTest.assertOneLineError(r, f + ": checkpoint ");
+            assertTrue(r.err().contains(forge[2]), r.err());
+        }
+    }
+
+    /**
+     * --out with --resume continues metrics.jsonl instead of truncating it: the rows up to the
+     * checkpoint stay, rows the killed process wrote past it (and a torn last line) go, and a run
+     * resumed exactly at an epoch's end (validated before the checkpoint) does not write that
+     * epoch's row again. Six epochs: six epoch rows, each once, steps in order.
+     */
+    @Test
+    void resumeContinuesMetricsWithoutDuplicates() throws Exception {
+        Path ck = dir.resolve("ck"), out = dir.resolve("out"), metrics = out.resolve("metrics.jsonl");
+        TrainCommandTest.Run first = run(args("--max-steps", "20", "--checkpoint-dir", ck.toString(), "--out", out.toString()));
+        assertEquals(0, first.code(), first.err());
+        int before = Files.readAllLines(metrics).size();
+        String fake = "{\"kind\":\"step\",\"step\":25,\"epoch\":2,\"loss\":9.0}";
+        Files.writeString(metrics, fake + "\n{\"kind\":\"ste", java.nio.file.StandardOpenOption.APPEND);
+        TrainCommandTest.Run resumed = run(args("--checkpoint-dir", ck.toString(), "--out", out.toString(), "--resume"));
+        assertEquals(0, resumed.code(), resumed.err());
+        List<String> lines = Files.readAllLines(metrics);
+        assertTrue(lines.size() > before, "appended: " + lines.size() + " rows after " + before);
+        assertFalse(lines.contains(fake), "the row past the checkpoint is gone");
+        ObjectMapper om = new ObjectMapper();
+        List<Integer> epochs = new ArrayList<>();
+        long last = 0;
+        for (String line : lines) {
+            JsonNode j = om.readTree(line);
+            assertTrue(j.get("step").asLong() >= last, "steps in order: " + line);
+            last = j.get("step").asLong();
+            if (j.get("kind").asText().equals("epoch")) {
+                epochs.add(j.get("epoch").asInt());
+                assertTrue(j.get("loss").isNumber(), "an epoch row with training steps: " + line);
+            }
+        }
+        assertEquals(List.of(1, 2, 3, 4, 5, 6), epochs);
+        assertEquals(120, last);
+    }
+
+    /**
      * The checkpoint directory's disk fills up mid-run (a tmpfs with room for two checkpoints; the
      * third file is the best-validation checkpoint at the end of epoch 1): the
      * run stops with one line naming the file and the cause and exits 2; the two checkpoints before

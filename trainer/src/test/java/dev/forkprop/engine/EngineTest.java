@@ -80,6 +80,35 @@ class EngineTest {
         });
     }
 
+    /**
+     * A pool worker whose task dies outside a phase never arrives at the barrier: the coordinator
+     * must notice (it checks every 100 ms while parked) and fail the step within a second, with
+     * the cause, parameters intact; the engine then refuses further steps and closes cleanly.
+     */
+    @Test
+    void lostWorkerFailsTheStepInsteadOfHanging() {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            Dataset data = TestData.mnistTrain();
+            int[] order = new int[data.size()];
+            Trainer.shuffle(order, 2);
+            try (Engine e = engine("784-64-10", 0f, "momentum", 32, 2, 2, 3)) {
+                e.injectLostWorker(5, 1);
+                run(e, data, order, 4, 32);
+                float[] before = e.params.clone();
+                long t0 = System.nanoTime();
+                WorkerFailure f = assertThrows(WorkerFailure.class, () -> e.step(data, order, 4 * 32, 5, 1e-3f));
+                assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "failure reported within a second");
+                assertTrue(f.getMessage().startsWith("worker 1 was lost in the compute phase at step 5"), f.getMessage());
+                Throwable root = f;
+                while (root.getCause() != null) root = root.getCause();
+                assertTrue(root.getMessage().contains("injected loss of worker 1 at step 5"), root.toString());
+                assertArrayEquals(before, e.params, "parameters of step 4 intact");
+                var again = assertThrows(IllegalStateException.class, () -> e.step(data, order, 5 * 32, 6, 1e-3f));
+                assertTrue(again.getMessage().contains("lost a worker"), again.getMessage());
+            }
+        });
+    }
+
     /** Steady-state steps allocate nothing on the coordinator or any worker thread. */
     @Test
     void stepsAllocateNothing() {

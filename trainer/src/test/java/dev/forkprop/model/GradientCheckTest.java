@@ -56,13 +56,13 @@ class GradientCheckTest {
         }
         float[] r = new float[rows * out];
         for (int i = 0; i < r.length; i++) r[i] = (float) (rnd.nextDouble() * 2 - 1);
-        float[] y = new float[rows * out], state = new float[layer.stateSize(rows)];
+        float[] y = new float[rows * out], state = new float[(int) layer.stateSize(rows)];
         float[] grad = new float[layout.size()], dx = new float[rows * in];
         layer.forward(p, x, 0, y, 0, rows, state);
         layer.backward(p, x, 0, y, 0, r, 0, dx, 0, rows, state, grad);
 
         Supplier<Double> loss = () -> {
-            float[] yy = new float[rows * out], st = new float[layer.stateSize(rows)];
+            float[] yy = new float[rows * out], st = new float[(int) layer.stateSize(rows)];
             layer.forward(p, x, 0, yy, 0, rows, st);
             double s = 0;
             for (int i = 0; i < yy.length; i++) s += (double) yy[i] * r[i];
