@@ -125,12 +125,27 @@ public final class ImageDataset implements Dataset {
         Objects.checkIndex(sample, n);
         final int dim = rows * cols;
         Objects.checkFromIndexSize(dstOff, dim, dst.length);
-        final byte[] px = pixels;
-        final float[] t = lut;
         // (first + sample) * dim fits in int: the whole array is at most Integer.MAX_VALUE bytes.
-        final int src = (first + sample) * dim;
-        for (int i = 0; i < dim; i++) {
-            dst[dstOff + i] = t[px[src + i] & 0xFF];
+        decode(pixels, (first + sample) * dim, dst, dstOff, dim);
+    }
+
+    /** Sample {@code sample}'s raw pixels (one byte each, row-major) into {@code dst} at {@code dstOff}; see {@link #decode}. */
+    public void pixels(int sample, byte[] dst, int dstOff) {
+        Objects.checkIndex(sample, n);
+        final int dim = rows * cols;
+        System.arraycopy(pixels, (first + sample) * dim, dst, dstOff, dim);
+    }
+
+    /**
+     * Normalises {@code count} raw pixels from {@code src} at {@code srcOff} into {@code dst} at
+     * {@code dstOff}: what {@link #features} does, from pixels {@link #pixels} copied out earlier.
+     */
+    public void decode(byte[] src, int srcOff, float[] dst, int dstOff, int count) {
+        Objects.checkFromIndexSize(srcOff, count, src.length);
+        Objects.checkFromIndexSize(dstOff, count, dst.length);
+        final float[] t = lut;
+        for (int i = 0; i < count; i++) {
+            dst[dstOff + i] = t[src[srcOff + i] & 0xFF];
         }
     }
 

@@ -76,10 +76,18 @@ public final class SpscBatchPrefetch implements AutoCloseable {
      * sequence with setVolatile (a full fence after the store) and then reads loaderParked, and
      * unparks the loader if it is set. Store-fence-load on both sides (the volatile store of
      * loaderParked, the full fence in tryNext's capacity check): one side sees the other's store,
-     * so the wake-up is not lost; if it were, the bounded park would cost at most 1 ms of
-     * prefetch, never a hang. One unpark (a futex wake, ~2 us) per step at most, on the
-     * coordinator between compute and reduce; the alternative, a loader polling every 50 us,
-     * costs 20k wake-ups a second on cores the workers need.
+     * so the wake-up is not lost; if it were, the bounded park would cost at most 20 ms of
+     * prefetch (four batches are ahead), never a hang. One unpark (a futex wake, ~2 us) per step at
+     * most, on the coordinator between compute and reduce; the alternative, a loader polling every
+     * 50 us, costs 20k wake-ups a second on cores the workers need. The bound was 1 ms until the
+     * fourth session: then a full ring woke the loader every millisecond, and with the reporter's
+     * 1 ms park (SpscTelemetryRing) the two took a worker's core about 1,000 times a second
+     * (measured: 14-18k involuntary context switches per worker thread in an 18 s run, 2.2-2.4k with
+     * both at 20 ms; 784-256-256-10 at 2 threads went from 154-161k to 178-182k samples/s).
+     *
+     * Pixels: for an image dataset the loader gathers raw bytes (BatchSlot.pixels) and the workers
+     * normalise their own rows; the loader's CPU per step fell by about 40% (a batch's rows are
+     * random rows of a 47 MB array, so its time is mostly cache misses, not the conversion).
      */
     /** Ring capacity in batches; see the design notes for why 4. */
     public static final int SLOTS = 4;
@@ -88,7 +96,7 @@ public final class SpscBatchPrefetch implements AutoCloseable {
     /** Consumer: one park between checks of the cursor while the loader is behind. */
     static final long CONSUMER_PARK_NANOS = 20_000;
     /** Loader: longest park while the ring is full (normally {@link #release} wakes it first). */
-    static final long LOADER_PARK_NANOS = 1_000_000;
+    static final long LOADER_PARK_NANOS = 20_000_000;
     /** How long {@link #close()} waits for the loader thread to end. */
     static final long JOIN_MILLIS = 5_000;
 
@@ -153,7 +161,8 @@ public final class SpscBatchPrefetch implements AutoCloseable {
         this.classification = data.isClassification();
         this.order = new int[data.size()];
         final int in = data.featureDim(), targetDim = data.targetDim();
-        this.ring = RingBuffer.createSingleProducer(() -> new BatchSlot(this, batch, in, classification, targetDim), slots,
+        final ImageDataset images = data instanceof ImageDataset img ? img : null; // slots carry raw pixels
+        this.ring = RingBuffer.createSingleProducer(() -> new BatchSlot(this, batch, in, classification, targetDim, images), slots,
                 new BusySpinWaitStrategy());
         ring.addGatingSequences(released);
     }
@@ -239,9 +248,11 @@ public final class SpscBatchPrefetch implements AutoCloseable {
         final boolean cls = classification;
         s.epoch = epoch;
         s.index = index;
+        final ImageDataset images = s.pixels.length > 0 ? (ImageDataset) d : null;
         for (int r = 0; r < rows; r++) {
             final int sample = ord[first + r];
-            d.features(sample, s.features, r * in);
+            if (images != null) images.pixels(sample, s.pixels, r * in); // the workers normalise (BatchSlot)
+            else d.features(sample, s.features, r * in);
             if (cls) s.labels[r] = d.label(sample);
             else d.target(sample, s.targets, r * targetDim);
         }

@@ -446,7 +446,7 @@ public final class Engine implements AutoCloseable {
             if (b != null) {
                 // The shard's rows are contiguous in the slot: rows [r0, r0 + rows) of [batch, in].
                 // HB: the loader's writes -> publish -> the coordinator's take() -> gate.open() -> here.
-                System.arraycopy(b.features, r0 * in, w.input(), 0, rows * in);
+                b.copyFeatures(r0, rows, w.input(), 0); // image rows: normalised here, in parallel
                 if (b.labels.length > 0) System.arraycopy(b.labels, r0, w.labels, 0, rows);
                 else System.arraycopy(b.targets, r0 * targetWidth, w.targets, 0, rows * targetWidth);
                 return;

@@ -49,13 +49,19 @@ public final class SpscTelemetryRing implements AutoCloseable {
      * 0.3-3 s of reporter stall (a blocked terminal, a slow disk flushing the .hlog, a GC pause on the
      * reporter's garbage) absorbed before anything is dropped; longer stalls drop and count.
      *
-     * Wait strategy: SleepingWaitStrategy(0 retries, 1 ms park). The producer side of it
+     * Wait strategy: SleepingWaitStrategy(0 retries, 20 ms park). The producer side of it
      * (signalAllWhenBlocking) is a no-op, so publish is one release store: no lock, no unpark
      * syscall, no allocation on the hot thread. BlockingWaitStrategy would take a lock and signal a
      * condition on every publish and wake the parked reporter through the scheduler each step; a
      * busy-spin or yielding strategy would burn one of the 2 cores the workers need. The cost is up
-     * to ~1 ms of reporting latency and ~1000 idle wake-ups/s of the reporter, both irrelevant here.
+     * to 20 ms of reporting latency (nobody reads a progress line that fast) and 50 wake-ups a
+     * second. The park was 1 ms until the fourth session, and those 1,000 wake-ups a second were not
+     * free: each took a worker's core for a moment, and a 2-thread step waited for that worker at
+     * the barrier (see SpscBatchPrefetch's notes for the measurement). At the fastest steps (0.1 ms)
+     * 20 ms is 200 events, a fifth of the ring.
      */
+    /** The reporter's park while the ring is empty; see the design notes for why 20 ms. */
+    static final long PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** Ring capacity in events; see the design notes for why 1024. */
     public static final int SIZE = 1024;
     /** How long {@link #close()} waits for the reporter to drain before giving up on it. */
@@ -72,7 +78,7 @@ public final class SpscTelemetryRing implements AutoCloseable {
     private boolean closed;
 
     private SpscTelemetryRing(int size, String threadName, TelemetrySink[] sinks) {
-        ring = RingBuffer.createSingleProducer(StepEvent::new, size, new SleepingWaitStrategy(0, TimeUnit.MILLISECONDS.toNanos(1)));
+        ring = RingBuffer.createSingleProducer(StepEvent::new, size, new SleepingWaitStrategy(0, PARK_NANOS));
         Dispatcher dispatcher = new Dispatcher(sinks, failures);
         processor = new BatchEventProcessorBuilder().build(ring, ring.newBarrier(), dispatcher);
         processor.setExceptionHandler(dispatcher);
