@@ -26,6 +26,35 @@ class WeightPacksTest {
         }
     }
 
+    /**
+     * Parts do about equal work, not equal numbers of panels: for 784-1024-1024-10 (panels of 784,
+     * 1024 and 10 rows; a W^T panel's row costs 6, a W panel's 5) each of 2..5 parts is within one
+     * panel of an equal share, and the parts cover every panel once, in order.
+     */
+    @Test
+    void partsPackEqualWork() {
+        Gemm g = Gemms.best();
+        Network net = Network.builder(784).dense(1024).relu().dense(1024).relu().dense(10).build();
+        WeightPacks packs = new WeightPacks(net, g);
+        long[] rowsOfPanel = new long[(int) packs.panelAt(1, 1)];
+        int at = 0;
+        for (int[] form : new int[][] {{784, 1024, 5}, {1024, 1024, 5}, {1024, 1024, 6}, {1024, 10, 5}, {10, 1024, 6}}) { // {k, n, cost}
+            for (int panel = 0; panel < (form[1] + g.packBAlign() - 1) / g.packBAlign(); panel++) rowsOfPanel[at++] = (long) form[0] * form[2];
+        }
+        assertEquals(rowsOfPanel.length, at, "panel count");
+        long total = 0;
+        for (long r : rowsOfPanel) total += r;
+        for (int parts = 2; parts <= 5; parts++) {
+            assertEquals(0, packs.panelAt(0, parts));
+            assertEquals(rowsOfPanel.length, packs.panelAt(parts, parts));
+            for (int part = 0; part < parts; part++) {
+                long work = 0;
+                for (long q = packs.panelAt(part, parts); q < packs.panelAt(part + 1, parts); q++) work += rowsOfPanel[(int) q];
+                assertEquals(total / (double) parts, work, 6 * 1024, parts + " parts, part " + part + ": cost of its panels");
+            }
+        }
+    }
+
     private static void check(Network net, Gemm g, int rows, int parts) {
         float[] params = net.newParams(), buffers = net.newBuffers();
         net.init(params, buffers, Init.HE_NORMAL, 3);
