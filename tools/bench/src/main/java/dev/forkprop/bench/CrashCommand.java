@@ -55,7 +55,7 @@ public final class CrashCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "batch (default: ${DEFAULT-VALUE})")
     int batch = 256;
     @Option(names = "--steps", description = "steps of the whole run (default: ${DEFAULT-VALUE}; MNIST has 234 batches of 256 per epoch)")
-    int steps = 300;
+    int steps = 1000;
     @Option(names = "--checkpoint-every", description = "checkpoint every N steps (default: ${DEFAULT-VALUE})")
     int every = 2;
     @Option(names = "--threads", description = "threads and shards of the child (default: ${DEFAULT-VALUE})")
