@@ -78,8 +78,7 @@ public final class OutputOptions {
         if (out == null) return;
         Path metrics = out.resolve("metrics.jsonl");
         try {
-            // Resumed at an epoch's end before its validation: the trainer validates it again (Trainer.fit).
-            boolean epochRowAgain = validates && start.batchesDone() == stepsPerEpoch && start.epoch() + 1 > start.validatedEpochs();
+            boolean epochRowAgain = validates && start.revalidatesEpoch(stepsPerEpoch);
             var stream = start.step() > 0 ? MetricsJsonl.reopen(metrics, start.step(), epochRowAgain) : Files.newOutputStream(metrics);
             trainer.addSink(new MetricsJsonl(new BufferedOutputStream(stream), (long) (logEverySeconds * 1e9), metricsEverySteps,
                     classification));

@@ -124,9 +124,8 @@ public final class ImageDataset implements Dataset {
     public void features(int sample, float[] dst, int dstOff) {
         Objects.checkIndex(sample, n);
         final int dim = rows * cols;
-        Objects.checkFromIndexSize(dstOff, dim, dst.length);
         // (first + sample) * dim fits in int: the whole array is at most Integer.MAX_VALUE bytes.
-        decode(pixels, (first + sample) * dim, dst, dstOff, dim);
+        decode(pixels, (first + sample) * dim, dst, dstOff, dim); // checks dst
     }
 
     /** Sample {@code sample}'s raw pixels (one byte each, row-major) into {@code dst} at {@code dstOff}; see {@link #decode}. */

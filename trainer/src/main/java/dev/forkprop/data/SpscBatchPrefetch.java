@@ -107,6 +107,8 @@ public final class SpscBatchPrefetch implements AutoCloseable {
     private final Sequence released = new Sequence();
     // The plan, fixed in the constructor (HB: Thread.start).
     private final Dataset data;
+    /** {@link #data} when it is an image dataset: then the slots carry raw pixels (BatchSlot); else null. */
+    private final ImageDataset images;
     private final boolean classification;
     private final int batch, perEpoch, startEpoch, startBatch;
     private final long seed, count;
@@ -161,7 +163,7 @@ public final class SpscBatchPrefetch implements AutoCloseable {
         this.classification = data.isClassification();
         this.order = new int[data.size()];
         final int in = data.featureDim(), targetDim = data.targetDim();
-        final ImageDataset images = data instanceof ImageDataset img ? img : null; // slots carry raw pixels
+        this.images = data instanceof ImageDataset img ? img : null;
         this.ring = RingBuffer.createSingleProducer(() -> new BatchSlot(this, batch, in, classification, targetDim, images), slots,
                 new BusySpinWaitStrategy());
         ring.addGatingSequences(released);
@@ -248,7 +250,7 @@ public final class SpscBatchPrefetch implements AutoCloseable {
         final boolean cls = classification;
         s.epoch = epoch;
         s.index = index;
-        final ImageDataset images = s.pixels.length > 0 ? (ImageDataset) d : null;
+        final ImageDataset images = this.images;
         for (int r = 0; r < rows; r++) {
             final int sample = ord[first + r];
             if (images != null) images.pixels(sample, s.pixels, r * in); // the workers normalise (BatchSlot)

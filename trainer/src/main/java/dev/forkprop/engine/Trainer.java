@@ -200,6 +200,15 @@ public final class Trainer {
         public Start(long step, int epoch, int batchesDone) {
             this(step, epoch, batchesDone, Double.NaN, 0, 0);
         }
+
+        /**
+         * True when this start is the end of an epoch that was not validated before the
+         * checkpoint: {@link #fit} with a validation set then validates it and writes its epoch
+         * row again (and only then; resumed at the end of a validated epoch, it writes none).
+         */
+        public boolean revalidatesEpoch(int stepsPerEpoch) {
+            return batchesDone == stepsPerEpoch && epoch + 1 > validatedEpochs;
+        }
     }
 
     public Result fit(Dataset train, Dataset val, Dataset test, int epochs, long maxSteps) {

@@ -21,6 +21,7 @@ import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class EngineTest {
@@ -61,23 +62,8 @@ class EngineTest {
     /** An injected worker fault ends the step with its cause, fast, and leaves step k-1's parameters. */
     @Test
     void workerFaultAbortsWithCauseAndKeepsLastParameters() {
-        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-            Dataset data = TestData.mnistTrain();
-            int[] order = new int[data.size()];
-            Trainer.shuffle(order, 2);
-            try (Engine e = engine("784-64-10", 0f, "momentum", 32, 2, 2, 3)) {
-                e.injectFault(5, 1);
-                run(e, data, order, 4, 32);
-                float[] before = e.params.clone();
-                long t0 = System.nanoTime();
-                WorkerFailure f = assertThrows(WorkerFailure.class, () -> e.step(data, order, 4 * 32, 5, 1e-3f));
-                assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "failure reported within a second");
-                Throwable root = f;
-                while (root.getCause() != null) root = root.getCause();
-                assertTrue(root.getMessage().contains("injected fault in worker 1 at step 5"), root.toString());
-                assertArrayEquals(before, e.params, "parameters of step 4 intact");
-            }
-        });
+        failureDrill(e -> e.injectFault(5, 1), "injected fault in worker 1 at step 5", "worker 1 failed in the compute phase at step 5",
+                e -> { });
     }
 
     /**
@@ -87,24 +73,37 @@ class EngineTest {
      */
     @Test
     void lostWorkerFailsTheStepInsteadOfHanging() {
+        failureDrill(e -> e.injectLostWorker(5, 1), "injected loss of worker 1 at step 5", "worker 1 was lost in the compute phase at step 5",
+                e -> {
+                    var again = assertThrows(IllegalStateException.class, () -> e.step(TestData.mnistTrain(), new int[60_000], 5 * 32, 6, 1e-3f));
+                    assertTrue(again.getMessage().contains("lost a worker"), again.getMessage());
+                });
+    }
+
+    /**
+     * Steps 1-4 of 784-64-10 on 2 workers, then step 5 with {@code inject}'s fault: it must throw
+     * a WorkerFailure within a second whose message starts with {@code message} and whose root
+     * cause contains {@code rootCause}, and leave step 4's parameters; then {@code after} checks the
+     * failed engine before it is closed.
+     */
+    private static void failureDrill(Consumer<Engine> inject, String rootCause, String message, Consumer<Engine> after) {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
             Dataset data = TestData.mnistTrain();
             int[] order = new int[data.size()];
             Trainer.shuffle(order, 2);
             try (Engine e = engine("784-64-10", 0f, "momentum", 32, 2, 2, 3)) {
-                e.injectLostWorker(5, 1);
+                inject.accept(e);
                 run(e, data, order, 4, 32);
                 float[] before = e.params.clone();
                 long t0 = System.nanoTime();
                 WorkerFailure f = assertThrows(WorkerFailure.class, () -> e.step(data, order, 4 * 32, 5, 1e-3f));
                 assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "failure reported within a second");
-                assertTrue(f.getMessage().startsWith("worker 1 was lost in the compute phase at step 5"), f.getMessage());
+                assertTrue(f.getMessage().startsWith(message), f.getMessage());
                 Throwable root = f;
                 while (root.getCause() != null) root = root.getCause();
-                assertTrue(root.getMessage().contains("injected loss of worker 1 at step 5"), root.toString());
+                assertTrue(root.getMessage().contains(rootCause), root.toString());
                 assertArrayEquals(before, e.params, "parameters of step 4 intact");
-                var again = assertThrows(IllegalStateException.class, () -> e.step(data, order, 5 * 32, 6, 1e-3f));
-                assertTrue(again.getMessage().contains("lost a worker"), again.getMessage());
+                after.accept(e);
             }
         });
     }
