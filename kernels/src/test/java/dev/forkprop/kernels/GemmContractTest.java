@@ -32,10 +32,11 @@ class GemmContractTest {
     static int[][] boundaries(Gemm g) {
         if (g instanceof VectorGemm) {
             int mr = VectorGemm.MR, nr = VectorGemm.NR, mc = VectorGemm.MC, kc = VectorGemm.KC, nc = VectorGemm.NC;
+            int kMax = VectorGemm.KC_MAX; // one reduction block up to kMax, then equal blocks (kcStep)
             return new int[][] {
                 {1, mr - 1, mr, mr + 1, 2 * mr + 1, mc - 1, mc, mc + 1, mc + mr + 1},
                 {1, nr - 1, nr, nr + 1, 2 * nr + 1, nc - 1, nc, nc + 1},
-                {1, 2, kc - 1, kc, kc + 1, 2 * kc + 1}};
+                {1, 2, kc - 1, kc, kc + 1, kMax, kMax + 1, 784, 2 * kMax + 1}};
         }
         if (g instanceof ScalarGemm) {
             int mc = ScalarGemm.MC, kc = ScalarGemm.KC, nc = ScalarGemm.NC;
@@ -223,6 +224,21 @@ class GemmContractTest {
                                     + " k=" + k + " element " + i);
                 }
             }
+        }
+    }
+
+    @Test
+    void reductionBlocksAreEqualAndBounded() {
+        assertEquals(1, VectorGemm.kcStep(1));
+        assertEquals(VectorGemm.KC_MAX, VectorGemm.kcStep(VectorGemm.KC_MAX));
+        assertEquals(262, VectorGemm.kcStep(784)); // 262 + 262 + 260, not 256 x 3 + 16
+        assertEquals(256, VectorGemm.kcStep(1024));
+        for (int k = 1; k <= 5000; k++) {
+            int step = VectorGemm.kcStep(k), blocks = (k + step - 1) / step;
+            assertTrue(step <= VectorGemm.KC_MAX, "k=" + k);
+            // The fewest blocks that fit, and the last one no more than one block count short.
+            assertEquals((k + VectorGemm.KC_MAX - 1) / VectorGemm.KC_MAX, blocks, "k=" + k);
+            assertTrue(k - (blocks - 1) * step >= step - blocks, "k=" + k);
         }
     }
 
