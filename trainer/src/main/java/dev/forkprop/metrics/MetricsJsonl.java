@@ -94,9 +94,11 @@ public final class MetricsJsonl implements TelemetrySink {
      * (the killed process got further than its checkpoint; the resumed run repeats those steps),
      * a torn last line, and, when {@code epochRowAgain}, the epoch row at {@code step} (the
      * resumed run validates that epoch again and writes its row). The cut is written atomically
-     * (see {@link Checkpoint#writeAtomically}). A missing file is created.
+     * (see {@link Checkpoint#writeAtomically}). A missing file is created. The resumed run's rows
+     * count {@code bad_steps} on from the last row kept ({@link Reopened#badSteps}).
      */
-    public static OutputStream reopen(Path file, long step, boolean epochRowAgain) throws IOException {
+    public static Reopened reopen(Path file, long step, boolean epochRowAgain) throws IOException {
+        long badSteps = 0;
         if (Files.exists(file)) {
             ObjectMapper om = new ObjectMapper();
             StringBuilder kept = new StringBuilder();
@@ -112,10 +114,20 @@ public final class MetricsJsonl implements TelemetrySink {
                 boolean epochRow = row.get("kind").asText().equals("epoch");
                 if (s > step || (s == step && epochRow && epochRowAgain)) continue;
                 kept.append(line).append('\n');
+                if (row.has("bad_steps")) badSteps = row.get("bad_steps").asLong();
             }
             Checkpoint.writeAtomically(file, kept.toString().getBytes(StandardCharsets.UTF_8), "metrics");
         }
-        return Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return new Reopened(Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND), badSteps);
+    }
+
+    /** A metrics.jsonl cut back for a resumed run: where its rows go, and the bad steps counted before. */
+    public record Reopened(OutputStream out, long badSteps) {}
+
+    /** Counts bad steps on from {@code before}, those of the run this one resumes (see {@link #reopen}). */
+    public MetricsJsonl badStepsBefore(long before) {
+        this.badSteps = before;
+        return this;
     }
 
     @Override

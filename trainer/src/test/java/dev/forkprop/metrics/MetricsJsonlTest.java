@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** metrics.jsonl rows from hand-made events: cuts, sums, NaN as null, the tail at close; percentile tick labels. */
 class MetricsJsonlTest {
@@ -44,6 +47,27 @@ class MetricsJsonlTest {
         assertEquals(3.0, epoch.get("loss").asDouble());
         assertEquals(4, last.get("step").asLong());
         for (String l : lines) assertFalse(l.startsWith(" "), "no separator before a row: '" + l + "'");
+    }
+
+    /** A resumed run's metrics.jsonl keeps the rows up to its checkpoint and counts bad steps on from them. */
+    @Test
+    void reopenCutsPastTheCheckpointAndCountsBadStepsOn(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("metrics.jsonl");
+        Files.writeString(file, """
+                {"kind":"step","step":10,"epoch":1,"bad_steps":2}
+                {"kind":"step","step":20,"epoch":1,"bad_steps":2}
+                {"kind":"step","step":30,"epoch":2,"bad_steps":7}
+                {"kind":"st""");
+        MetricsJsonl.Reopened kept = MetricsJsonl.reopen(file, 20, false);
+        assertEquals(2, kept.badSteps(), "from the last row kept, not the row past the checkpoint");
+        MetricsJsonl sink = new MetricsJsonl(kept.out(), Long.MAX_VALUE / 4, 1, false).badStepsBefore(kept.badSteps());
+        sink.onEvent(new StepEvent().step(21, 1, 40, 0.5f, 2_000_000, true, 1).result(Double.NaN, 0, 10, 1, 1, 1, false), false);
+        sink.onClose();
+        var lines = Files.readAllLines(file);
+        assertEquals(3, lines.size(), String.join("\n", lines));
+        JsonNode row = new ObjectMapper().readTree(lines.get(2));
+        assertEquals(21, row.get("step").asLong());
+        assertEquals(3, row.get("bad_steps").asLong(), "two before the resume and this one");
     }
 
     @Test
