@@ -79,10 +79,9 @@ public final class OutputOptions {
         Path metrics = out.resolve("metrics.jsonl");
         try {
             boolean epochRowAgain = validates && start.revalidatesEpoch(stepsPerEpoch);
-            var kept = start.step() > 0 ? MetricsJsonl.reopen(metrics, start.step(), epochRowAgain)
-                    : new MetricsJsonl.Reopened(Files.newOutputStream(metrics), 0);
-            trainer.addSink(new MetricsJsonl(new BufferedOutputStream(kept.out()), (long) (logEverySeconds * 1e9), metricsEverySteps,
-                    classification).badStepsBefore(kept.badSteps()));
+            var stream = start.step() > 0 ? MetricsJsonl.reopen(metrics, start.step(), epochRowAgain) : Files.newOutputStream(metrics);
+            trainer.addSink(new MetricsJsonl(new BufferedOutputStream(stream), (long) (logEverySeconds * 1e9), metricsEverySteps,
+                    classification).badStepsBefore(start.badSteps()));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + out.resolve("metrics.jsonl") + ": " + reason(e), e);
         }

@@ -55,7 +55,10 @@ public final class Trainer {
         /** Training samples per second over the steps after warm-up. */
         public double samplesPerSec;
         public double wallSeconds;
-        /** Bad steps: the loss or gradient was not finite, or the loss exploded, and the update was skipped. */
+        /**
+         * Bad steps: the loss or gradient was not finite, or the loss exploded, and the update was
+         * skipped. Counted over the whole run: a resumed run starts from {@link Start#badSteps}.
+         */
         public long skippedSteps;
         public boolean interrupted;
         /** Stopped after {@link Trainer#maxBadSteps} consecutive bad steps, {@link #firstBadStep} to {@link #lastBadStep}. */
@@ -192,13 +195,15 @@ public final class Trainer {
      * Where a run begins: after {@code step} steps, at batch {@code batchesDone} of 0-based
      * {@code epoch}; with the validation record so far: the lowest validation loss (NaN: none yet),
      * its 1-based epoch, and how many epochs the record covers (a resumed run validates again the
-     * epoch it resumes in; an epoch already counted is not counted twice).
+     * epoch it resumes in; an epoch already counted is not counted twice); and the bad steps up to
+     * {@code step}, which {@link Result#skippedSteps} counts on from.
      */
-    public record Start(long step, int epoch, int batchesDone, double bestValLoss, int bestEpoch, int validatedEpochs) {
+    public record Start(long step, int epoch, int batchesDone, double bestValLoss, int bestEpoch, int validatedEpochs,
+                        long badSteps) {
         public static final Start FRESH = new Start(0, 0, 0);
 
         public Start(long step, int epoch, int batchesDone) {
-            this(step, epoch, batchesDone, Double.NaN, 0, 0);
+            this(step, epoch, batchesDone, Double.NaN, 0, 0, 0);
         }
 
         /**
@@ -246,6 +251,7 @@ public final class Trainer {
         int goodEpoch = epochAt, goodBatches = batchesDone, badRun = 0;
         res.bestValLoss = start.bestValLoss();
         res.bestEpoch = start.bestEpoch();
+        res.skippedSteps = start.badSteps();
         final long startNanos = System.nanoTime();
         final PhaseHistograms latency = new PhaseHistograms(logEveryNanos, openHlog());
         final SpscTelemetryRing telemetry = SpscTelemetryRing.start(sinks(latency, startNanos));

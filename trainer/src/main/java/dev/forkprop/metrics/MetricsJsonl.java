@@ -24,8 +24,9 @@ import org.HdrHistogram.Histogram;
  * .hlog) and not a progress display.
  *
  * <p>Fields: {@code kind, step, epoch, loss, train_accuracy, lr, samples_per_sec, step_ms_p50,
- * step_ms_p99, bad_steps} ({@code bad_steps}: steps so far whose loss or gradient was not finite,
- * their updates skipped, as far as their events reached the ring); epoch rows add {@code val_loss, val_accuracy} when there is a validation set and
+ * step_ms_p99, bad_steps} ({@code bad_steps}: steps of the run so far, those before a resume
+ * included, whose loss or gradient was not finite, their updates skipped, as far as their events
+ * reached the ring); epoch rows add {@code val_loss, val_accuracy} when there is a validation set and
  * drop {@code lr}. A step row's loss and accuracy are sample-weighted means over its interval,
  * samples/s is samples over summed step time, the percentiles are of the interval's steps (warm-up
  * included: rows describe what happened). {@code train_accuracy} is null for regression. An epoch
@@ -94,11 +95,9 @@ public final class MetricsJsonl implements TelemetrySink {
      * (the killed process got further than its checkpoint; the resumed run repeats those steps),
      * a torn last line, and, when {@code epochRowAgain}, the epoch row at {@code step} (the
      * resumed run validates that epoch again and writes its row). The cut is written atomically
-     * (see {@link Checkpoint#writeAtomically}). A missing file is created. The resumed run's rows
-     * count {@code bad_steps} on from the last row kept ({@link Reopened#badSteps}).
+     * (see {@link Checkpoint#writeAtomically}). A missing file is created.
      */
-    public static Reopened reopen(Path file, long step, boolean epochRowAgain) throws IOException {
-        long badSteps = 0;
+    public static OutputStream reopen(Path file, long step, boolean epochRowAgain) throws IOException {
         if (Files.exists(file)) {
             ObjectMapper om = new ObjectMapper();
             StringBuilder kept = new StringBuilder();
@@ -114,17 +113,16 @@ public final class MetricsJsonl implements TelemetrySink {
                 boolean epochRow = row.get("kind").asText().equals("epoch");
                 if (s > step || (s == step && epochRow && epochRowAgain)) continue;
                 kept.append(line).append('\n');
-                if (row.has("bad_steps")) badSteps = row.get("bad_steps").asLong();
             }
             Checkpoint.writeAtomically(file, kept.toString().getBytes(StandardCharsets.UTF_8), "metrics");
         }
-        return new Reopened(Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND), badSteps);
+        return Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
-    /** A metrics.jsonl cut back for a resumed run: where its rows go, and the bad steps counted before. */
-    public record Reopened(OutputStream out, long badSteps) {}
-
-    /** Counts bad steps on from {@code before}, those of the run this one resumes (see {@link #reopen}). */
+    /**
+     * Counts {@code bad_steps} on from {@code before}: a resumed run's bad steps up to its
+     * checkpoint ({@link dev.forkprop.engine.Trainer.Start#badSteps}).
+     */
     public MetricsJsonl badStepsBefore(long before) {
         this.badSteps = before;
         return this;

@@ -147,6 +147,35 @@ class CheckpointCommandTest {
     }
 
     /**
+     * Bad steps are counted over the whole run: the checkpoint carries the count, and a resumed
+     * run's summary, metrics rows and next checkpoint go on from it. With --max-loss far below any
+     * loss every step is bad (its update skipped), so the counts are the step numbers.
+     */
+    @Test
+    void badStepsAreCountedAcrossAResume() throws Exception {
+        Path ck = dir.resolve("ck"), out = dir.resolve("out");
+        String[] bad = {"--max-loss", "1e-9", "--max-bad-steps", "1000", "--checkpoint-dir", ck.toString(), "--out", out.toString()};
+        TrainCommandTest.Run first = run(concat(args("--max-steps", "20"), bad));
+        assertEquals(0, first.code(), first.err());
+        assertEquals("20", Checkpoint.read(ck.resolve("ckpt-20.safetensors")).get("bad_steps"));
+        TrainCommandTest.Run resumed = run(concat(args("--max-steps", "30", "--resume"), bad));
+        assertEquals(0, resumed.code(), resumed.err());
+        String[] lines = resumed.out().strip().split("\n");
+        assertEquals(30, new ObjectMapper().readTree(lines[lines.length - 1]).get("bad_steps").asLong(), resumed.out());
+        assertEquals("30", Checkpoint.read(ck.resolve("ckpt-30.safetensors")).get("bad_steps"));
+        List<String> rows = Files.readAllLines(out.resolve("metrics.jsonl"));
+        JsonNode last = new ObjectMapper().readTree(rows.get(rows.size() - 1));
+        assertEquals(30, last.get("step").asLong());
+        assertEquals(30, last.get("bad_steps").asLong(), "the resumed run's rows count on from the checkpoint's 20");
+    }
+
+    private static List<String> concat(List<String> a, String... more) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(List.of(more));
+        return all;
+    }
+
+    /**
      * The checkpoint directory's disk fills up mid-run (a tmpfs with room for two checkpoints; the
      * third file is the best-validation checkpoint at the end of epoch 1): the
      * run stops with one line naming the file and the cause and exits 2; the two checkpoints before

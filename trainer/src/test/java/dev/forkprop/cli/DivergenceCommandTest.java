@@ -71,6 +71,22 @@ class DivergenceCommandTest {
         assertTrue(ev.out().contains("checkpoint step " + (first - 1)), ev.out());
     }
 
+    /**
+     * Without periodic checkpoints the last good state is saved at the end, after the hook has seen
+     * two of the three bad steps: its checkpoint counts none of them (a resumed run repeats them).
+     */
+    @Test
+    void theLastGoodCheckpointDoesNotCountTheBadRunAfterIt() throws Exception {
+        Path ck = dir.resolve("ck");
+        TrainCommandTest.Run r = CheckpointCommandTest.run(args("--checkpoint-dir", ck.toString()));
+        assertEquals(Main.EXIT_DIVERGED, r.code(), r.err());
+        JsonNode j = lastJson(r);
+        assertEquals(3, j.get("bad_steps").asInt());
+        Checkpoint good = Checkpoint.read(Checkpoint.newest(ck));
+        assertEquals(Long.toString(j.get("last_good_step").asLong()), good.get("step"));
+        assertEquals("0", good.get("bad_steps"));
+    }
+
     /** --on-nonfinite stop: the first bad step ends the run; without periodic checkpoints the last good state is saved at the end. */
     @Test
     void stopPolicyEndsAtTheFirstBadStepAndSavesTheLastGoodState() throws Exception {

@@ -49,7 +49,7 @@ class MetricsJsonlTest {
         for (String l : lines) assertFalse(l.startsWith(" "), "no separator before a row: '" + l + "'");
     }
 
-    /** A resumed run's metrics.jsonl keeps the rows up to its checkpoint and counts bad steps on from them. */
+    /** A resumed run's metrics.jsonl keeps the rows up to its checkpoint, and its rows count bad steps on. */
     @Test
     void reopenCutsPastTheCheckpointAndCountsBadStepsOn(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("metrics.jsonl");
@@ -58,16 +58,15 @@ class MetricsJsonlTest {
                 {"kind":"step","step":20,"epoch":1,"bad_steps":2}
                 {"kind":"step","step":30,"epoch":2,"bad_steps":7}
                 {"kind":"st""");
-        MetricsJsonl.Reopened kept = MetricsJsonl.reopen(file, 20, false);
-        assertEquals(2, kept.badSteps(), "from the last row kept, not the row past the checkpoint");
-        MetricsJsonl sink = new MetricsJsonl(kept.out(), Long.MAX_VALUE / 4, 1, false).badStepsBefore(kept.badSteps());
-        sink.onEvent(new StepEvent().step(21, 1, 40, 0.5f, 2_000_000, true, 1).result(Double.NaN, 0, 10, 1, 1, 1, false), false);
+        MetricsJsonl sink = new MetricsJsonl(MetricsJsonl.reopen(file, 25, false), Long.MAX_VALUE / 4, 1, false)
+                .badStepsBefore(4); // the checkpoint at step 25 counted 4
+        sink.onEvent(new StepEvent().step(26, 1, 40, 0.5f, 2_000_000, true, 1).result(Double.NaN, 0, 10, 1, 1, 1, false), false);
         sink.onClose();
         var lines = Files.readAllLines(file);
         assertEquals(3, lines.size(), String.join("\n", lines));
         JsonNode row = new ObjectMapper().readTree(lines.get(2));
-        assertEquals(21, row.get("step").asLong());
-        assertEquals(3, row.get("bad_steps").asLong(), "two before the resume and this one");
+        assertEquals(26, row.get("step").asLong());
+        assertEquals(5, row.get("bad_steps").asLong(), "four before the resume and this one");
     }
 
     @Test
