@@ -23,13 +23,15 @@ public final class VectorGemm implements Gemm {
      * Design notes.
      *
      * Loop order (BLIS):                               lives in
-     *   for jc in n step NC          B panel  [KC x NC]  L3 / L2   (packB)
-     *     for pc in k step KC        (beta applied only on the first pc; later blocks add)
+     *   for jc in n step NC          B panel  [kc x NC]  L3 / L2   (packB)
+     *     for pc in k step kc        (kc = kcStep(k) <= KC_MAX; beta applied only on the first
+     *                                 pc; later blocks add)
      *       pack op(B)[pc:pc+kc, jc:jc+nc] -> packB as NR-wide micro-panels [kc][NR]
-     *       for ic in m step MC      A block  [MC x KC]  L2        (packA)
+     *       for ic in m step MC      A block  [MC x kc]  L2        (packA)
      *         pack op(A)[ic:ic+mc, pc:pc+kc] -> packA as MR-tall micro-panels [kc][MR]
-     *         for jr in nc step NR   B micro-panel [KC x NR] stays in L1 across the ir loop
+     *         for jr in nc step NR   B micro-panel [kc x NR] stays in L1 across the ir loop
      *           for ir in mc step MR micro-kernel: C[MR x NR] += Ap * Bp
+     *         (one reduction block whose B panel fits in L2: ir outside, jr inside; see blocked)
      *
      * Packing absorbs the transposes: the micro-kernel only ever sees op(A) and op(B), so the four
      * combinations NN/NT/TN/TT differ only in the two pack loops. Packing zero-pads the last
@@ -68,7 +70,7 @@ public final class VectorGemm implements Gemm {
      * MC = 192: the packed A block, MC x KC floats = 192 KiB, stays in L2. MC 96 / 192 / 384 were
      *   within noise (NN 1024^3 at KC 384: 176 / 176 / 176).
      * NC = 1024: the packed B panel, KC x NC floats = 1 MiB (L2/L3). NC 1024 vs 4096 within noise
-     *   (TN 190 vs 191, NN 1024^3 180 vs 179); 1024 keeps the workspace at 1.2 MiB per thread.
+     *   (TN 190 vs 191, NN 1024^3 180 vs 179); 1024 keeps the workspace at 1.35 MiB per thread (KC_MAX deep).
      */
 
     /** Micro-kernel rows: broadcasts of A per k step (see the block-size notes above). */
@@ -137,7 +139,7 @@ public final class VectorGemm implements Gemm {
 
     /**
      * Pre-packed layout: for each column block {@code jc} (NC wide) and reduction block {@code pc}
-     * (KC deep), the block exactly as {@link #gemm} packs it into its workspace, at
+     * ({@link #kcStep} deep), the block exactly as {@link #gemm} packs it into its workspace, at
      * {@code jc * k + roundUp(nc, NR) * pc}. So {@link #gemmPacked} runs the same micro-kernel
      * calls on the same packed values as {@link #gemm}: the results are bitwise equal.
      */
@@ -259,14 +261,16 @@ public final class VectorGemm implements Gemm {
                 for (int ic = 0; ic < m; ic += MC) {
                     final int mc = Math.min(MC, m - ic);
                     packA(transA, a, aOff, lda, ic, mc, pc, kc, pa);
-                    if (kc == k) {
+                    if (kc == k && kc * ncPad <= KC * NC) {
                         // One reduction block: C is written once, so sweep it a strip of MR rows at a
                         // time, left to right, which the hardware prefetcher can follow; column by
                         // column, each micro-tile's 12 rows land in 12 pages. The A micro-panel stays
-                        // in L1 and the B panel is re-read from L2. dW = X^T * dY into the cold
-                        // gradient buffer of a 784-1024-1024-10 step, both orders alternating in one
-                        // JVM: 1024 x 1024 at k = 128, 157-158 -> 173-174 GFLOPS; at k = 256,
-                        // 158-168 -> 164-177; 784 x 1024 at k = 128, 151-152 -> 164.
+                        // in L1 and the B panel, at most KC x NC floats (1 MiB), is re-read from L2
+                        // for every strip. dW = X^T * dY into the cold gradient buffer of a
+                        // 784-1024-1024-10 step, both orders alternating in one JVM: 1024 x 1024 at
+                        // k = 128, 157-158 -> 173-174 GFLOPS; at k = 256, 158-168 -> 164-177;
+                        // 784 x 1024 at k = 128, 151-152 -> 164. With C hot, within 2%. A larger
+                        // panel (NN 256 x 288 x 1024: 1.1 MiB) measured 10% slower this way.
                         for (int ir = 0; ir < mc; ir += MR) {
                             final int rows = Math.min(MR, mc - ir);
                             for (int jr = 0; jr < nc; jr += NR) {
