@@ -98,6 +98,7 @@ class CheckpointCommandTest {
             {"\"step\":\"5\"", "\"step\":\"x\"", "metadata 'step' is not a whole number: 'x'"},
             {"\"batches_done\":\"5\"", "\"batches_done\":\"7\"", "position is inconsistent: step 5 is not epoch 0 x 20 batches + 7"},
             {"\"batches_done\":\"5\"", "\"batches_done\":\"-\"", "metadata 'batches_done' is not a whole number"},
+            {"\"bad_steps\":\"0\"", "\"bad_steps\":\"9\"", "metadata 'bad_steps' = 9 is outside [0, 5]"},
         };
         for (String[] forge : forgeries) {
             String text = new String(good, StandardCharsets.ISO_8859_1);
