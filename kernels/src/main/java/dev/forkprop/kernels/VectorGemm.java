@@ -470,10 +470,12 @@ public final class VectorGemm implements Gemm {
 
     /**
      * The depth of the reduction blocks for a product of depth {@code k > 0}: k cut into the fewest
-     * equal blocks of at most {@link #KC_MAX}. Cutting 784 (an MNIST layer) at KC left a last block
-     * 16 deep, a full pass over C (read, add, write) for 16 FMAs per element; cut 262 + 262 + 260,
-     * the first layer's forward product (128 x 784 x 1024) went from 148-149 to 154 GFLOPS (both
-     * alternating in one JVM). Blocks up to KC_MAX deep keep the B micro-panel (36 KiB) in L1.
+     * blocks of at most {@link #KC_MAX}, each ceil(k / blocks) deep but the last, which takes the
+     * rest (784: 262 + 262 + 260; for k in the thousands the last can be much shallower). Cutting
+     * 784 (an MNIST layer) at KC left a last block 16 deep, a full pass over C (read, add, write)
+     * for 16 FMAs per element; cut 262 + 262 + 260, the first layer's forward product
+     * (128 x 784 x 1024) went from 148-149 to 154 GFLOPS (both alternating in one JVM). Blocks up
+     * to KC_MAX deep keep the B micro-panel (36 KiB) in L1.
      */
     static int kcStep(int k) {
         if (k <= KC_MAX) return k;
