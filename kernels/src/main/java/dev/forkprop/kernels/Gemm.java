@@ -67,6 +67,33 @@ public interface Gemm {
     }
 
     /**
+     * Packs rows {@code [k0, k1)} of an untransposed {@code B: [k, n]}, every column, into the
+     * packed operand at {@code pOff}: exactly the values {@link #packB}{@code (false, k, n, 0, n, ...)}
+     * writes for those rows. Packing every row range of a partition of {@code [0, k)}, in any order
+     * or on any threads, gives the same packed operand as {@code packB}. (So whoever has just
+     * written some rows of a weight matrix can pack them while they are in its cache.)
+     */
+    default void packBRows(int k, int n, int k0, int k1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
+        checkPackRows(k, n, k0, k1, b, bOff, ldb, packed, pOff, packedBSize(k, n));
+        for (int p = k0; p < k1; p++) {
+            for (int j = 0; j < n; j++) packed[pOff + p * n + j] = b[bOff + p * ldb + j];
+        }
+    }
+
+    /** The checks of {@link #packBRows}: a row range inside {@code [0, k)}, B and the packed operand in bounds. */
+    static void checkPackRows(int k, int n, int k0, int k1, float[] b, int bOff, int ldb, float[] packed, int pOff,
+                              long packedSize) {
+        if (k0 < 0 || k1 > k || k0 > k1) {
+            throw new IllegalArgumentException("packBRows rows [" + k0 + ", " + k1 + ") outside [0, " + k + ")");
+        }
+        checkMatrix("B", b, bOff, ldb, k, n);
+        if (pOff < 0 || pOff + packedSize > packed.length) {
+            throw new IllegalArgumentException("packed B needs " + packedSize + " floats at " + pOff
+                    + ", array has " + packed.length);
+        }
+    }
+
+    /**
      * {@code C = alpha * op(A) * B + beta * C} with {@code B} pre-packed by {@link #packB} for the
      * same {@code k} and {@code n}: bitwise equal to the matching {@link #gemm} call.
      */

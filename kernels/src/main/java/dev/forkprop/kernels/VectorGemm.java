@@ -167,7 +167,7 @@ public final class VectorGemm implements Gemm {
                     + ", array has " + packed.length);
         }
         if (!transB) {
-            packRows(k, n, n0, n1, b, bOff, ldb, packed, pOff);
+            packRows(k, n, 0, k, n0, n1, b, bOff, ldb, packed, pOff);
             return;
         }
         final int step = kcStep(k);
@@ -181,15 +181,23 @@ public final class VectorGemm implements Gemm {
         }
     }
 
+    @Override
+    public void packBRows(int k, int n, int k0, int k1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
+        Gemm.checkPackRows(k, n, k0, k1, b, bOff, ldb, packed, pOff, packedBSize(k, n));
+        if (n > 0) packRows(k, n, k0, k1, 0, n, b, bOff, ldb, packed, pOff);
+    }
+
     /**
+     * Rows {@code [p0, p1)}, columns {@code [n0, n1)} of
      * {@link #packB} of an untransposed B, row by row: each row of B is read once, front to back,
      * and its NR-column pieces go to their micro-panels with two vector copies each. (Panel by
      * panel, the first version, read 128 bytes per row with a row's stride between reads and
      * copied them with a System.arraycopy call each: 0.85 ms for a cold 1024 x 1024 B.)
      */
-    private static void packRows(int k, int n, int n0, int n1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
+    private static void packRows(int k, int n, int p0, int p1, int n0, int n1, float[] b, int bOff, int ldb,
+                                 float[] packed, int pOff) {
         final int step = kcStep(k);
-        for (int p = 0; p < k; p++) {
+        for (int p = p0; p < p1; p++) {
             final int pc = p / step * step, kc = Math.min(step, k - pc), row = bOff + p * ldb;
             for (int j0 = n0; j0 < n1; j0 += NR) {
                 final int jc = j0 / NC * NC, ncPad = roundUp(Math.min(NC, n - jc), NR);

@@ -227,6 +227,49 @@ class GemmContractTest {
         }
     }
 
+    /**
+     * Packing an untransposed B by row ranges (any partition of [0, k), in reverse order, as the
+     * workers that updated those rows would) writes the same packed operand as packB over all
+     * columns, padding included, over every block boundary of n and k.
+     */
+    @ParameterizedTest @MethodSource("impls")
+    void packingByRowsIsThePackedOperand(Gemm g) {
+        SplittableRandom rnd = new SplittableRandom(6);
+        int[][] bounds = boundaries(g);
+        for (int n : bounds[1]) for (int k : bounds[2]) {
+            if ((long) n * k > 600_000) continue;
+            int ldb = n + rnd.nextInt(3), bOff = rnd.nextInt(5), pOff = rnd.nextInt(9);
+            float[] b = randomArray(rnd, bOff + k * ldb);
+            int size = (int) (pOff + g.packedBSize(k, n)) + 4;
+            float[] want = new float[size], got = new float[size];
+            java.util.Arrays.fill(want, Float.NaN);
+            java.util.Arrays.fill(got, Float.NaN);
+            g.packB(false, k, n, 0, n, b, bOff, ldb, want, pOff);
+            List<int[]> parts = new ArrayList<>();
+            for (int k0 = 0; k0 < k; ) {
+                int k1 = Math.min(k, k0 + 1 + rnd.nextInt(Math.max(1, k / 3)));
+                parts.add(new int[] {k0, k1});
+                k0 = k1;
+            }
+            for (int i = parts.size() - 1; i >= 0; i--) {
+                g.packBRows(k, n, parts.get(i)[0], parts.get(i)[1], b, bOff, ldb, got, pOff);
+            }
+            for (int i = 0; i < size; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
+                        g.name() + " rows packed n=" + n + " k=" + k + " element " + i + " of " + parts.size() + " parts");
+            }
+        }
+    }
+
+    @ParameterizedTest @MethodSource("impls")
+    void packBRowsRejectsRowsOutsideB(Gemm g) {
+        float[] b = new float[64 * 64], packed = new float[(int) g.packedBSize(64, 64)];
+        assertThrows(IllegalArgumentException.class, () -> g.packBRows(64, 64, -1, 3, b, 0, 64, packed, 0));
+        assertThrows(IllegalArgumentException.class, () -> g.packBRows(64, 64, 5, 65, b, 0, 64, packed, 0));
+        assertThrows(IllegalArgumentException.class, () -> g.packBRows(64, 64, 5, 4, b, 0, 64, packed, 0));
+        assertThrows(IllegalArgumentException.class, () -> g.packBRows(64, 64, 0, 64, b, 0, 64, new float[10], 0));
+    }
+
     @Test
     void reductionBlocksAreEqualAndBounded() {
         assertEquals(1, VectorGemm.kcStep(1));
