@@ -20,18 +20,23 @@ import java.util.concurrent.TimeUnit;
  * their shards into private gradient buffers, reduce-scatter the buffers, and apply the optimizer
  * to the slice each owns. See {@code package-info.java} for the thread topology.
  *
- * <p>One step is four phases; in each the coordinator opens the {@link PhaseGate} that workers
+ * <p>One step is three phases; in each the coordinator opens the {@link PhaseGate} that workers
  * 1..T-1 (long-running pool tasks) wait on, runs worker 0 itself, and waits on the
  * {@link PhaseCountdown} until the last of them has finished (see {@link #run}):
  * <ol>
- *   <li><b>pack</b>: worker w packs its share of the weight panels ({@link WeightPacks}) that
- *       every worker's forward and backward products read in the next phase;</li>
  *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
  *       prefetched batch (or the dataset), runs forward, the loss and backward, overwriting gradient buffer s;</li>
  *   <li><b>reduce</b>: worker w sums buffers 0..S-1, in that order, over its slice into buffer 0
  *       and writes the sum of squares of each of its blocks;</li>
- *   <li><b>update</b>: worker w applies the optimizer to its slice of the trainable region.</li>
+ *   <li><b>update</b>: worker w applies the optimizer to its units of the trainable region and
+ *       packs each unit's weights for the kernel ({@link WeightPacks#packUnit}) right after,
+ *       while they are in its cache: the packed panels every worker's products read next step.</li>
  * </ol>
+ * A fourth, <b>pack</b> (worker w packs its share of the panels from {@link #params}), runs
+ * only when the packs are not those of the parameters: before the first step, after
+ * {@link #paramsWritten()}, after a failed update, and before every evaluation.
+ * (It used to run every step: the fused update saves its barrier and its reading of the weights
+ * from memory.)
  * Between phases the calling thread (the coordinator) combines the per-shard losses and per-block
  * norm partials in fixed order, decides whether the step is finite, and fixes the optimizer's
  * scalars. No locks and no CAS on data: every array index has one writer per phase.
@@ -43,7 +48,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Memory consistency effects: actions of the coordinator before {@code gate.open()} happen-before
  * a worker's phase (volatile phase counter), and actions of a worker in a phase happen-before the
  * coordinator returns from it (atomic countdown, then a volatile flag). Those two edges
- * are the phase barriers: weight panels packed in pack are visible in compute (and eval), gradient
+ * are the phase barriers: weight panels packed in update (or pack) are visible in the next compute (and eval), gradient
  * buffers written in compute are visible in reduce, buffer 0 and
  * the block partials written in reduce are visible to the coordinator and to update, and the
  * optimizer scalars set by the coordinator are visible in update.
@@ -64,10 +69,23 @@ public final class Engine implements AutoCloseable {
     private final long seed;
     private final int targetWidth;
 
+    /**
+     * The parameters. Write them before the first step or evaluation; to write them later, call
+     * {@link #paramsWritten()} afterwards, since the packed weights are rebuilt from them only then
+     * (and by each update).
+     */
     public final float[] params;
     public final float[] buffers;
-    /** The weights packed for the kernel, repacked from {@link #params} at the start of every step and evaluation. */
+    /**
+     * The weights packed for the kernel: packed unit by unit right after the update phase changed
+     * them (see {@link #updateUnits}), and in a phase of their own before the first step, after
+     * {@link #paramsWritten()} and before an evaluation.
+     */
     private final WeightPacks packs;
+    /** True when {@link #packs} hold the weights in {@link #params}. Coordinator only. */
+    private boolean packsCurrent;
+    /** Boundaries of the update units ({@link WeightPacks#units}); worker w updates units [unitStart[w], unitStart[w + 1]). */
+    private final int[] updateUnits, unitStart;
     /** grads[s]: shard s's private gradient buffer, same layout as params; grads[0] also receives the sum. */
     private final float[][] grads;
     private final double[] shardLoss;
@@ -132,6 +150,8 @@ public final class Engine implements AutoCloseable {
         this.shardLoss = new double[shards * PAD];
         this.shardCorrect = new int[shards * PAD * 2];
         this.blockSq = new double[plan.blocks()];
+        this.updateUnits = packs.units(net.layout().trainable());
+        this.unitStart = packs.partition(updateUnits, threads);
         // Spin for up to 2 ms at the barriers when every worker has a core of its own (waking a
         // parked thread costs 50-100 us and more on a VM, per phase); never spin when the workers
         // outnumber the cores, since a spinning thread would take a core from one that works.
@@ -162,6 +182,14 @@ public final class Engine implements AutoCloseable {
         long perWorker = Workspace.bytes(net, plan.maxShardRows(), targetWidth) + gemm.newWorkspace().bytes();
         return 4 * (size * (1L + shards + optimizerStates) + net.bufferSize()) + WeightPacks.bytes(net, gemm)
                 + threads * perWorker;
+    }
+
+    /**
+     * Marks the packed weights stale after a caller wrote {@link #params} between steps (a restore
+     * from a snapshot, a test); the next step or evaluation repacks them. Coordinator thread.
+     */
+    public void paramsWritten() {
+        packsCurrent = false;
     }
 
     public ShardPlan plan() { return plan; }
@@ -207,7 +235,10 @@ public final class Engine implements AutoCloseable {
         StepResult r = last;
         long t0 = System.nanoTime();
         waitNanos = 0;
-        run(PACK);
+        if (!packsCurrent) {
+            run(PACK);
+            packsCurrent = true;
+        }
         run(COMPUTE);
         if (slot != null) slot.release(); // every worker has copied its rows out (HB: arrive -> await in run)
         long t1 = System.nanoTime();
@@ -226,7 +257,9 @@ public final class Engine implements AutoCloseable {
         boolean finite = Double.isFinite(lossSum) && Double.isFinite(sumSq) && lossSum / plan.batch <= maxLoss;
         if (finite) {
             opt.beginStep(step, lr, clip.gradScale(sumSq, 1f / plan.batch));
+            packsCurrent = false; // until every unit is updated and packed
             run(UPDATE);
+            packsCurrent = true;
             net.commitStatistics(grads[0], plan.shards, buffers);
         }
         long t3 = System.nanoTime();
@@ -282,7 +315,8 @@ public final class Engine implements AutoCloseable {
         this.evalSize = data.size();
         this.evalRows = plan.maxShardRows();
         this.evalChunks = (evalSize + evalRows - 1) / evalRows;
-        run(PACK);
+        run(PACK); // always: a caller may have written params before evaluating
+        packsCurrent = true;
         run(EVAL);
         double lossSum = 0;
         long correct = 0;
@@ -477,9 +511,17 @@ public final class Engine implements AutoCloseable {
             }
         }
 
+        /**
+         * Updates this worker's units and packs each right after its update, while its weights
+         * are in this core's cache: the next step needs no pack phase of its own.
+         */
         private void updateSlice() {
-            final int lo = plan.sliceStart(id), hi = Math.min(plan.sliceEnd(id), net.layout().trainable());
-            if (hi > lo) opt.update(params, grads[0], lo, hi);
+            final int[] units = updateUnits;
+            for (int u = unitStart[id], end = unitStart[id + 1]; u < end; u++) {
+                final int lo = units[u], hi = units[u + 1];
+                opt.update(params, grads[0], lo, hi);
+                packs.packUnit(params, lo, hi);
+            }
         }
 
         private void evaluateChunks() {

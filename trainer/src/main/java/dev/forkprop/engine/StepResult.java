@@ -13,9 +13,10 @@ public final class StepResult {
     /** Norm of the mean gradient (before clipping). */
     public double gradNorm;
     /**
-     * Phase times: {@code computeNanos} the weight packing, forward and backward; {@code reduceNanos}
-     * the sum of the shards' gradients and its norm; {@code updateNanos} the optimizer on it and the
-     * statistics commit (near zero for a skipped step).
+     * Phase times: {@code computeNanos} forward and backward (and, on a first step or after
+     * {@link Engine#paramsWritten}, a pack of the weights); {@code reduceNanos} the sum of the
+     * shards' gradients and its norm; {@code updateNanos} the optimizer on it, the packing of the
+     * updated weights for the next step, and the statistics commit (near zero for a skipped step).
      */
     public long computeNanos, reduceNanos, updateNanos;
     /**

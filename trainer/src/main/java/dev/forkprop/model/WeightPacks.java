@@ -77,6 +77,111 @@ public final class WeightPacks {
 
     public Gemm gemm() { return gemm; }
 
+    /**
+     * A unit of the update-and-pack partition holds at least this many floats when it lies in a
+     * weight matrix (whole rows, a multiple of the pack alignment): with its gradient and optimizer
+     * state about 0.5 MiB for Adam, in L2 while it is packed right after its update.
+     */
+    static final int UNIT_FLOATS = 16_384;
+
+    /**
+     * Boundaries of the update units of {@code [0, trainable)}: {@code units[u]} to
+     * {@code units[u + 1]} is unit u, either rows {@code [r0, r1)} of one dense layer's weight
+     * matrix, with {@code r0} and {@code r1} multiples of {@link Gemm#packBAlign} (or the last
+     * row), or a stretch holding no weights at all (biases, norm parameters, alignment gaps).
+     * A worker that has updated a unit's parameters packs them with {@link #packUnit}; packing
+     * every unit gives the same packs as {@link #pack} over all parts.
+     */
+    public int[] units(int trainable) {
+        return units(trainable, UNIT_FLOATS);
+    }
+
+    /** {@link #units(int)} with weight units of at least {@code minFloats} (tests: many small units). */
+    public int[] units(int trainable, int minFloats) {
+        int[] bounds = new int[16];
+        int n = 0;
+        int at = 0;
+        for (Dense l : dense) {
+            final int w = l.weightOffset(), in = l.in(), out = l.out();
+            if (w > at) bounds = add(bounds, n++, at);
+            final int rows = ((Math.max(1, minFloats) + out - 1) / out + align - 1) / align * align;
+            for (int r = 0; r < in; r += rows) bounds = add(bounds, n++, w + r * out);
+            at = w + in * out;
+        }
+        if (trainable > at) bounds = add(bounds, n++, at);
+        bounds = add(bounds, n++, Math.max(at, trainable));
+        return java.util.Arrays.copyOf(bounds, n);
+    }
+
+    private static int[] add(int[] a, int n, int v) {
+        if (n == a.length) a = java.util.Arrays.copyOf(a, 2 * n);
+        a[n] = v;
+        return a;
+    }
+
+    /**
+     * The relative cost of updating and packing unit {@code [from, to)}: its floats times 5 for the
+     * update, 5 more for the forward pack of a weight row and 6 for its transposing backward pack
+     * (see {@link #panelCost}).
+     */
+    public long unitCost(int from, int to) {
+        for (Dense l : dense) {
+            final int w = l.weightOffset();
+            if (from >= w && from < w + l.in() * l.out()) {
+                return (long) (to - from) * (bwdOff[l.packIndex] >= 0 ? 16 : 10);
+            }
+        }
+        return 5L * (to - from);
+    }
+
+    /**
+     * Cuts {@code units} (from {@link #units}) into {@code parts} contiguous runs of about equal
+     * {@link #unitCost}: run w is units {@code [start[w], start[w + 1])}. A unit is never split,
+     * so a part may be empty when there are fewer units than parts.
+     */
+    public int[] partition(int[] units, int parts) {
+        final int count = units.length - 1;
+        long total = 0;
+        for (int u = 0; u < count; u++) total += unitCost(units[u], units[u + 1]);
+        int[] start = new int[parts + 1];
+        long done = 0;
+        int u = 0;
+        for (int w = 1; w < parts; w++) {
+            final long target = total * w / parts;
+            while (u < count && done + unitCost(units[u], units[u + 1]) / 2 <= target) {
+                done += unitCost(units[u], units[u + 1]);
+                u++;
+            }
+            start[w] = u;
+        }
+        start[parts] = count;
+        return start;
+    }
+
+    /** Floats of packed weights; with {@link #packed(int)}, for checks (tests, jcstress). */
+    public int packedLength() { return data.length; }
+
+    /** Packed float {@code i}, read without synchronisation: the caller publishes the packs. */
+    public float packed(int i) { return data[i]; }
+
+    /**
+     * Packs unit {@code [from, to)} of {@link #units} from {@code params}: the weight rows it holds
+     * into the forward pack ({@link Gemm#packBRows}) and, as columns of W^T, into the backward
+     * pack. A unit without weights packs nothing. Units are disjoint in the packs, so different
+     * threads may pack different units at once. Allocates nothing.
+     */
+    public void packUnit(float[] params, int from, int to) {
+        for (int d = 0; d < dense.length; d++) {
+            final Dense l = dense[d];
+            final int w = l.weightOffset(), in = l.in(), out = l.out();
+            if (from < w || from >= w + in * out) continue;
+            final int r0 = (from - w) / out, r1 = (to - w) / out;
+            gemm.packBRows(in, out, r0, r1, params, w, out, data, (int) fwdOff[d]);
+            if (bwdOff[d] >= 0) gemm.packB(true, out, in, r0, r1, params, w, out, data, (int) bwdOff[d]);
+            return;
+        }
+    }
+
     /** Bytes held, for memory accounting. */
     public long bytes() { return 4L * data.length; }
 

@@ -55,6 +55,76 @@ class WeightPacksTest {
         }
     }
 
+    /**
+     * The update units tile [0, trainable) without gaps, each either whole aligned weight rows of
+     * one dense layer or no weights at all; packing every unit (in reverse order, as workers would
+     * finish) writes exactly the packs that {@link WeightPacks#pack} writes, for awkward widths,
+     * norm layers between dense ones, and a layer wider than one unit.
+     */
+    @Test
+    void packingEveryUpdateUnitIsTheWholePack() {
+        for (Gemm g : new Gemm[] {Gemms.best(), ScalarGemm.INSTANCE}) {
+            for (Network net : new Network[] {
+                    Network.builder(37).dense(33).relu().dense(1).tanh().dense(65).layerNorm().dense(7).build(),
+                    Network.builder(20).dropout(0.1f).dense(31).batchNorm().relu().dense(5).build(),
+                    Network.builder(300).dense(1031).relu().dense(10).build()}) {
+                float[] params = net.newParams(), buffers = net.newBuffers();
+                net.init(params, buffers, Init.HE_NORMAL, 3);
+                WeightPacks whole = new WeightPacks(net, g), byUnit = new WeightPacks(net, g);
+                whole.pack(params, 0, 1);
+                java.util.Arrays.fill(byUnit.data, Float.NaN);
+                int trainable = net.layout().trainable();
+                int[] units = byUnit.units(trainable);
+                assertEquals(0, units[0]);
+                assertEquals(trainable, units[units.length - 1]);
+                for (int u = units.length - 2; u >= 0; u--) {
+                    org.junit.jupiter.api.Assertions.assertTrue(units[u] < units[u + 1], "unit " + u + " is empty");
+                    byUnit.packUnit(params, units[u], units[u + 1]);
+                }
+                assertArrayEquals(whole.data, byUnit.data, g.name() + " " + net.spec());
+            }
+        }
+        // 300 x 1031: 16 rows hold UNIT_FLOATS, rounded up to whole panels of the kernel's alignment.
+        Network wide = Network.builder(300).dense(1031).relu().dense(10).build();
+        int align = Gemms.best().packBAlign();
+        int[] units = new WeightPacks(wide, Gemms.best()).units(wide.layout().trainable());
+        assertEquals((16 + align - 1) / align * align * 1031, units[1] - units[0], "first unit of the 300 x 1031 weights");
+    }
+
+    /**
+     * The update units of 784-1024-1024-10 split into 2..5 parts of about equal cost (within one
+     * unit of an equal share), covering every unit once, in order; a network with fewer units
+     * than parts leaves parts empty rather than splitting a unit.
+     */
+    @Test
+    void updateUnitsSplitIntoEqualWork() {
+        Network net = Network.builder(784).dense(1024).relu().dense(1024).relu().dense(10).build();
+        WeightPacks packs = new WeightPacks(net, Gemms.best());
+        int[] units = packs.units(net.layout().trainable());
+        long total = 0, largest = 0;
+        for (int u = 0; u + 1 < units.length; u++) {
+            long c = packs.unitCost(units[u], units[u + 1]);
+            total += c;
+            largest = Math.max(largest, c);
+        }
+        for (int parts = 2; parts <= 5; parts++) {
+            int[] start = packs.partition(units, parts);
+            assertEquals(0, start[0]);
+            assertEquals(units.length - 1, start[parts]);
+            for (int w = 0; w < parts; w++) {
+                long work = 0;
+                for (int u = start[w]; u < start[w + 1]; u++) work += packs.unitCost(units[u], units[u + 1]);
+                assertEquals(total / (double) parts, work, largest, parts + " parts, part " + w);
+            }
+        }
+        Network tiny = Network.builder(3).dense(2).build();
+        WeightPacks few = new WeightPacks(tiny, Gemms.best());
+        int[] tinyUnits = few.units(tiny.layout().trainable());
+        int[] start = few.partition(tinyUnits, 8);
+        for (int w = 0; w < 8; w++) org.junit.jupiter.api.Assertions.assertTrue(start[w] <= start[w + 1], "part " + w);
+        assertEquals(tinyUnits.length - 1, start[8]);
+    }
+
     private static void check(Network net, Gemm g, int rows, int parts) {
         float[] params = net.newParams(), buffers = net.newBuffers();
         net.init(params, buffers, Init.HE_NORMAL, 3);
