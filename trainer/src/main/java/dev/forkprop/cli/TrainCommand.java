@@ -195,10 +195,12 @@ public final class TrainCommand implements Callable<Integer> {
             output.attach(trainer, System.err, epochs, perEpoch, total, classification, logEvery, ck.start(), validation != null);
             Trainer.Result r = trainer.fit(train, validation, test, epochs, maxSteps, ck.start(), ck);
             exit = ck.exitCode();
-            System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %.0f samples/s | step p50 %.3f ms p99 %.3f ms p99.9 %.3f ms"
-                            + " | compute p50 %.3f p99 %.3f | reduce+update p50 %.3f p99 %.3f | barrier wait p50 %.3f p99 %.3f | data wait p50 %.3f p99 %.3f ms%s%n",
-                    r.testLoss, Double.isNaN(r.testAccuracy) ? "n/a" : String.format("%.4f", r.testAccuracy), r.epochs, r.steps, r.wallSeconds, r.samplesPerSec, r.stepMsP50, r.stepMsP99, r.stepMsP999,
-                    r.computeMsP50, r.computeMsP99, r.reduceUpdateMsP50, r.reduceUpdateMsP99, r.barrierWaitMsP50, r.barrierWaitMsP99, r.dataWaitMsP50, r.dataWaitMsP99,
+            System.err.printf("test loss %.4f accuracy %s | %d epochs, %d steps in %.1f s | %s samples/s | step p50 %s ms p99 %s ms p99.9 %s ms"
+                            + " | compute p50 %s p99 %s | reduce+update p50 %s p99 %s | barrier wait p50 %s p99 %s | data wait p50 %s p99 %s ms%s%n",
+                    r.testLoss, Double.isNaN(r.testAccuracy) ? "n/a" : String.format("%.4f", r.testAccuracy), r.epochs, r.steps, r.wallSeconds,
+                    orNa("%.0f", r.samplesPerSec), orNa(r.stepMsP50), orNa(r.stepMsP99), orNa(r.stepMsP999),
+                    orNa(r.computeMsP50), orNa(r.computeMsP99), orNa(r.reduceUpdateMsP50), orNa(r.reduceUpdateMsP99),
+                    orNa(r.barrierWaitMsP50), orNa(r.barrierWaitMsP99), orNa(r.dataWaitMsP50), orNa(r.dataWaitMsP99),
                     r.skippedSteps > 0 ? " | " + r.skippedSteps + " bad steps skipped" : "");
             if (r.earlyStopped) {
                 System.err.printf("forkprop: early stop after epoch %d: no lower validation loss for %d epochs (best %.4f at epoch %d%s)%n",
@@ -264,28 +266,42 @@ public final class TrainCommand implements Callable<Integer> {
         check(onNonFinite.equals("skip") || onNonFinite.equals("stop"), "--on-nonfinite must be skip or stop, got '" + onNonFinite + "'");
     }
 
+    /** {@code ms} to 3 decimals, or "n/a" when nothing was timed (a run that ended in warm-up). */
+    private static String orNa(double ms) {
+        return orNa("%.3f", ms);
+    }
+
+    private static String orNa(String format, double v) {
+        return Double.isFinite(v) ? String.format(java.util.Locale.ROOT, format, v) : "n/a";
+    }
+
+    /** {@code name: v}, or {@code name: null} when v is NaN or infinite (JSON has no NaN). */
+    private static void putNumber(ObjectNode o, String name, double v) {
+        if (Double.isFinite(v)) o.put(name, v); else o.putNull(name);
+    }
+
     /** The one-object run summary --json prints (and run.json extends). */
     private ObjectNode summary(Trainer.Result r, float[] params) throws Exception {
         ObjectMapper om = new ObjectMapper();
         ObjectNode o = om.createObjectNode();
         if (Double.isNaN(r.testAccuracy)) o.putNull("test_accuracy"); else o.put("test_accuracy", r.testAccuracy);
-        o.put("test_loss", r.testLoss);
+        putNumber(o, "test_loss", r.testLoss);
         o.put("epochs", r.epochs);
         o.put("steps", r.steps);
         o.put("threads", threads);
-        o.put("samples_per_sec", r.samplesPerSec);
-        o.put("step_ms_p50", r.stepMsP50);
-        o.put("step_ms_p99", r.stepMsP99);
-        o.put("step_ms_p999", r.stepMsP999);
-        o.put("compute_ms_p50", r.computeMsP50);
-        o.put("compute_ms_p99", r.computeMsP99);
-        o.put("reduce_update_ms_p50", r.reduceUpdateMsP50);
-        o.put("reduce_update_ms_p99", r.reduceUpdateMsP99);
-        o.put("barrier_wait_ms_p50", r.barrierWaitMsP50);
-        o.put("barrier_wait_ms_p99", r.barrierWaitMsP99);
-        o.put("data_wait_ms_p50", r.dataWaitMsP50);
-        o.put("data_wait_ms_p99", r.dataWaitMsP99);
-        o.put("data_wait_ms_max", r.dataWaitMsMax);
+        putNumber(o, "samples_per_sec", r.samplesPerSec);
+        putNumber(o, "step_ms_p50", r.stepMsP50);
+        putNumber(o, "step_ms_p99", r.stepMsP99);
+        putNumber(o, "step_ms_p999", r.stepMsP999);
+        putNumber(o, "compute_ms_p50", r.computeMsP50);
+        putNumber(o, "compute_ms_p99", r.computeMsP99);
+        putNumber(o, "reduce_update_ms_p50", r.reduceUpdateMsP50);
+        putNumber(o, "reduce_update_ms_p99", r.reduceUpdateMsP99);
+        putNumber(o, "barrier_wait_ms_p50", r.barrierWaitMsP50);
+        putNumber(o, "barrier_wait_ms_p99", r.barrierWaitMsP99);
+        putNumber(o, "data_wait_ms_p50", r.dataWaitMsP50);
+        putNumber(o, "data_wait_ms_p99", r.dataWaitMsP99);
+        putNumber(o, "data_wait_ms_max", r.dataWaitMsMax);
         o.put("data_wait_s", r.dataWaitSeconds);
         o.put("bad_steps", r.skippedSteps);
         o.put("diverged", r.diverged);

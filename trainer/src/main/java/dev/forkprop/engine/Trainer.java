@@ -396,8 +396,12 @@ public final class Trainer {
 
     private void printLatency(Result res) {
         log.printf("latency after warm-up, ms (%d timed steps)%n%s", res.latency.timedSteps(), res.latency.format());
-        log.printf("data wait: %.1f ms in all, p50 %.3f p99 %.3f max %.3f ms after warm-up%n", res.dataWaitSeconds * 1e3,
-                res.dataWaitMsP50, res.dataWaitMsP99, res.dataWaitMsMax);
+        if (Double.isNaN(res.dataWaitMsP50)) {
+            log.printf("data wait: %.1f ms in all%n", res.dataWaitSeconds * 1e3);
+        } else {
+            log.printf("data wait: %.1f ms in all, p50 %.3f p99 %.3f max %.3f ms after warm-up%n", res.dataWaitSeconds * 1e3,
+                    res.dataWaitMsP50, res.dataWaitMsP99, res.dataWaitMsMax);
+        }
         if (res.skippedSteps > 0) log.printf("bad steps: %d (loss or gradient not finite or loss exploded, update skipped)%n", res.skippedSteps);
         if (res.droppedTelemetry > 0) log.printf("telemetry: %d events dropped (reporter fell behind)%n", res.droppedTelemetry);
         for (Throwable t : res.telemetryFailures) {

@@ -57,11 +57,18 @@ public final class LatencySummary {
         return timedNanos > 0 ? timedSamples / (timedNanos / 1e9) : Double.NaN;
     }
 
-    /** One line per phase: {@code step     p50 1.234 p90 ... max ... ms (n 420)}. */
+    /**
+     * One line per phase: {@code step     p50 1.234 p90 ... max ... ms (n 420)}, or
+     * {@code step      no timed steps ...} when the run ended before warm-up did.
+     */
     public String format() {
         StringBuilder sb = new StringBuilder();
         for (Phase p : Phase.values()) {
             sb.append(String.format(Locale.ROOT, "%-9s", p.tag));
+            if (nanos.get(p).getTotalCount() == 0) {
+                sb.append(String.format(Locale.ROOT, " no timed steps (the run ended in warm-up)%n"));
+                continue;
+            }
             for (double q : PERCENTILES) {
                 sb.append(String.format(Locale.ROOT, " p%s %.3f", q == Math.rint(q) ? Long.toString((long) q) : Double.toString(q), percentileMs(p, q)));
             }

@@ -111,6 +111,12 @@ class DivergenceCommandTest {
         assertTrue(r.err().strip().endsWith("for 2 consecutive steps (" + (lastJson(r).get("steps").asLong() - 1) + "-"
                 + lastJson(r).get("steps").asLong() + "), updates skipped; the learning rate is probably too high (--lr 1e6):"
                 + " try a smaller --lr, e.g. 1e5; no checkpoint kept (no --checkpoint-dir)"), r.err());
+        // It ended inside the warm-up (the first 20 steps at least): no latency to report, and it says so.
+        assertTrue(lastJson(r).get("step_ms_p50").isNull(), r.out());
+        assertTrue(lastJson(r).get("samples_per_sec").isNull(), r.out());
+        assertTrue(r.err().contains("step      no timed steps (the run ended in warm-up)"), r.err());
+        assertTrue(r.err().contains("step p50 n/a ms"), r.err());
+        assertTrue(!r.err().contains("NaN"), r.err());
         BadInputCommandTest.assertOneLineError(TrainCommandTest.run("train", "--max-bad-steps", "0"), "--max-bad-steps must be >= 1, got 0");
         BadInputCommandTest.assertOneLineError(TrainCommandTest.run("train", "--on-nonfinite", "ignore"),
                 "--on-nonfinite must be skip or stop, got 'ignore'");
