@@ -16,8 +16,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -253,7 +257,7 @@ public final class Trainer {
         res.bestEpoch = start.bestEpoch();
         res.skippedSteps = start.badSteps();
         final long startNanos = System.nanoTime();
-        final PhaseHistograms latency = new PhaseHistograms(logEveryNanos, openHlog());
+        final PhaseHistograms latency = new PhaseHistograms(logEveryNanos, openHlog(start.step()));
         final SpscTelemetryRing telemetry = SpscTelemetryRing.start(sinks(latency, startNanos));
         try (SpscBatchPrefetch batches = SpscBatchPrefetch.start(train, batch, seed, start.epoch(), start.batchesDone(),
                 totalSteps - start.step())) {
@@ -383,15 +387,49 @@ public final class Trainer {
         return sinks.toArray(TelemetrySink[]::new);
     }
 
-    private OutputStream openHlog() {
+    /**
+     * Opens the .hlog. A fresh run replaces the file; a run resumed at {@code resumedAt > 0}
+     * appends a new segment (its own start time, base time and legend, which HdrHistogram's log
+     * readers take in their stride) after a comment, so the intervals of the earlier process are
+     * kept. A last line that process left torn (killed mid-write) is cut first, since a reader
+     * would stop at it.
+     */
+    private OutputStream openHlog(long resumedAt) {
         if (hlog == null) return null;
         try {
             Path parent = hlog.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
+            if (resumedAt > 0 && Files.isRegularFile(hlog) && Files.size(hlog) > 0) {
+                try (var ch = FileChannel.open(hlog, StandardOpenOption.WRITE,
+                        StandardOpenOption.READ)) {
+                    ch.truncate(completeLinesLength(ch));
+                }
+                OutputStream out = new BufferedOutputStream(Files.newOutputStream(hlog, StandardOpenOption.APPEND));
+                out.write(("# resumed at step " + resumedAt + ": a new segment; the intervals above are the earlier process's\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                return out;
+            }
             return new BufferedOutputStream(Files.newOutputStream(hlog));
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot write the latency log " + hlog + ": " + ex.getMessage(), ex);
         }
+    }
+
+    /** Bytes of {@code ch} up to and including its last newline (0 when it has none). */
+    static long completeLinesLength(FileChannel ch) throws IOException {
+        final ByteBuffer buf = ByteBuffer.allocate(8192);
+        for (long end = ch.size(); end > 0; ) {
+            final long from = Math.max(0, end - buf.capacity());
+            buf.clear().limit((int) (end - from));
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, from + buf.position()) < 0) break;
+            }
+            for (int i = buf.position() - 1; i >= 0; i--) {
+                if (buf.get(i) == '\n') return from + i + 1;
+            }
+            end = from;
+        }
+        return 0;
     }
 
     private void printLatency(Result res) {

@@ -44,6 +44,25 @@ class CheckpointCommandTest {
         return j.get("params_sha256").asText();
     }
 
+    /** Total count of the "step" intervals of an .hlog, read with HdrHistogram's own reader. */
+    static long hlogStepCount(Path hlog) throws Exception {
+        long n = 0;
+        try (var in = Files.newInputStream(hlog)) {
+            var reader = new org.HdrHistogram.HistogramLogReader(in);
+            for (org.HdrHistogram.EncodableHistogram h; (h = reader.nextIntervalHistogram()) != null; ) {
+                if ("step".equals(h.getTag())) n += ((org.HdrHistogram.Histogram) h).getTotalCount();
+            }
+        }
+        return n;
+    }
+
+    /** The "(N timed steps)" a train run printed with its latency summary. */
+    static long timedSteps(TrainCommandTest.Run r) {
+        var m = java.util.regex.Pattern.compile("latency after warm-up, ms \\((\\d+) timed steps\\)").matcher(r.err());
+        assertTrue(m.find(), r.err());
+        return Long.parseLong(m.group(1));
+    }
+
     static TrainCommandTest.Run run(List<String> a) {
         return TrainCommandTest.run(a.toArray(String[]::new));
     }
@@ -126,8 +145,15 @@ class CheckpointCommandTest {
         int before = Files.readAllLines(metrics).size();
         String fake = "{\"kind\":\"step\",\"step\":25,\"epoch\":2,\"loss\":9.0}";
         Files.writeString(metrics, fake + "\n{\"kind\":\"ste", java.nio.file.StandardOpenOption.APPEND);
+        Path hlog = out.resolve("latency.hlog");
+        long firstSteps = hlogStepCount(hlog);
+        assertEquals(timedSteps(first), firstSteps, "the first run's .hlog");
+        Files.writeString(hlog, "Tag=step,0.100,1.0", java.nio.file.StandardOpenOption.APPEND); // torn by a kill
         TrainCommandTest.Run resumed = run(args("--checkpoint-dir", ck.toString(), "--out", out.toString(), "--resume"));
         assertEquals(0, resumed.code(), resumed.err());
+        // The .hlog keeps the first process's intervals, loses the torn line, and goes on.
+        assertEquals(firstSteps + timedSteps(resumed), hlogStepCount(hlog), "both segments of the .hlog");
+        assertTrue(Files.readString(hlog).contains("# resumed at step 20:"), "the segment is marked");
         List<String> lines = Files.readAllLines(metrics);
         assertTrue(lines.size() > before, "appended: " + lines.size() + " rows after " + before);
         assertFalse(lines.contains(fake), "the row past the checkpoint is gone");
