@@ -13,8 +13,8 @@ public final class StepResult {
     /** Norm of the mean gradient (before clipping). */
     public double gradNorm;
     /**
-     * Phase times: {@code computeNanos} forward and backward (and, on a first step or after
-     * {@link Engine#paramsWritten}, a pack of the weights); {@code reduceNanos} the sum of the
+     * Phase times: {@code computeNanos} forward and backward (and, on a first step, after
+     * {@link Engine#paramsWritten} or after a failed update, a pack of the weights); {@code reduceNanos} the sum of the
      * shards' gradients and its norm; {@code updateNanos} the optimizer on it, the packing of the
      * updated weights for the next step, and the statistics commit (near zero for a skipped step).
      */

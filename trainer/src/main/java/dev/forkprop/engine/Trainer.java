@@ -391,7 +391,8 @@ public final class Trainer {
      * Opens the .hlog. A fresh run replaces the file; a run resumed at {@code resumedAt > 0}
      * appends a new segment (its own start time, base time and legend, which HdrHistogram's log
      * readers take in their stride) after a comment, so the intervals of the earlier process are
-     * kept. A last line that process left torn (killed mid-write) is cut first, since a reader
+     * kept, those of steps after its last checkpoint too (they ran; the resumed run runs them
+     * again). A last line that process left torn (killed mid-write) is cut first, since a reader
      * would stop at it.
      */
     private OutputStream openHlog(long resumedAt) {

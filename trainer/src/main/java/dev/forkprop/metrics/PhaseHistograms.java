@@ -56,6 +56,9 @@ public final class PhaseHistograms implements TelemetrySink {
             hlog.outputComment("forkprop step and phase latency, ns, timed steps only; tags: step, compute, reduce_update, barrier_wait, data_wait");
             hlog.outputLogFormatVersion();
             hlog.outputStartTime(now);
+            // Written, not only set: a reader takes the base time from the file, and a resumed
+            // run's segment (appended to the same file) must bring its own.
+            hlog.outputBaseTime(now);
             hlog.setBaseTime(now);
             hlog.outputLegend();
         } else {

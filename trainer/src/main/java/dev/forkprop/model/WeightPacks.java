@@ -9,8 +9,10 @@ import dev.forkprop.kernels.Gemm;
  *
  * <p>Why: without it every shard's forward and backward repacks every weight matrix (a transpose,
  * for {@code W^T}); with T workers that is T copies of work that does not shrink with T, plus more
- * with more shards than threads. Packed once per step, split across the workers by column
- * panels, it costs one pass over the weights in all. Memory: about twice the weights.
+ * with more shards than threads. Packed once per step, it costs one pass over the weights in
+ * all: by the update, unit by unit ({@link #packUnit}, rows of W), as it changes the weights, or
+ * by a pack of all panels split across the workers ({@link #pack}). Memory: about twice the
+ * weights.
  *
  * <p>Thread contract: {@link #pack} with parts {@code 0..parts-1} may run concurrently on
  * different threads (they write disjoint panels); the packed data must be published to the
@@ -78,9 +80,10 @@ public final class WeightPacks {
     public Gemm gemm() { return gemm; }
 
     /**
-     * A unit of the update-and-pack partition holds at least this many floats when it lies in a
-     * weight matrix (whole rows, a multiple of the pack alignment): with its gradient and optimizer
-     * state about 0.5 MiB for Adam, in L2 while it is packed right after its update.
+     * A unit of the update-and-pack partition that lies in a weight matrix holds at least this
+     * many floats, unless the matrix ends first (whole rows, a multiple of the pack alignment):
+     * with its gradient and Adam moments at least 256 KiB (512 KiB for 32 rows of a 1024-wide
+     * layer), small enough to stay in L2 while it is packed right after its update.
      */
     static final int UNIT_FLOATS = 16_384;
 

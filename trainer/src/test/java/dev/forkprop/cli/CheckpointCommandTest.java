@@ -153,7 +153,23 @@ class CheckpointCommandTest {
         assertEquals(0, resumed.code(), resumed.err());
         // The .hlog keeps the first process's intervals, loses the torn line, and goes on.
         assertEquals(firstSteps + timedSteps(resumed), hlogStepCount(hlog), "both segments of the .hlog");
-        assertTrue(Files.readString(hlog).contains("# resumed at step 20:"), "the segment is marked");
+        String text = Files.readString(hlog);
+        assertTrue(text.contains("# resumed at step 20:"), "the segment is marked");
+        // Each segment carries its own base time, so the resumed intervals sit on the resumed
+        // run's clock: every interval after the second start time begins at or after it.
+        var starts = java.util.regex.Pattern.compile("#\\[StartTime: ([0-9.]+) ").matcher(text);
+        List<Double> startSec = new ArrayList<>();
+        while (starts.find()) startSec.add(Double.parseDouble(starts.group(1)));
+        assertEquals(2, startSec.size(), "two segments");
+        assertEquals(2, text.split("#\\[BaseTime: ", -1).length - 1, "a base time per segment");
+        long resumedIntervals = 0;
+        try (var in = Files.newInputStream(hlog)) {
+            var reader = new org.HdrHistogram.HistogramLogReader(in);
+            for (org.HdrHistogram.EncodableHistogram h; (h = reader.nextIntervalHistogram()) != null; ) {
+                if (h.getStartTimeStamp() >= startSec.get(1) * 1000 - 1) resumedIntervals++;
+            }
+        }
+        assertTrue(resumedIntervals > 0, "the resumed segment's intervals start after its start time");
         List<String> lines = Files.readAllLines(metrics);
         assertTrue(lines.size() > before, "appended: " + lines.size() + " rows after " + before);
         assertFalse(lines.contains(fake), "the row past the checkpoint is gone");

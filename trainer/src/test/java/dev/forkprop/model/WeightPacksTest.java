@@ -2,6 +2,7 @@ package dev.forkprop.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.Gemms;
@@ -82,6 +83,24 @@ class WeightPacksTest {
                     byUnit.packUnit(params, units[u], units[u + 1]);
                 }
                 assertArrayEquals(whole.data, byUnit.data, g.name() + " " + net.spec());
+                // Each unit alone writes its own floats: no two units write the same packed
+                // float (workers pack units concurrently), and together they write every one.
+                int[] writer = new int[whole.data.length];
+                java.util.Arrays.fill(writer, -1);
+                for (int u = 0; u + 1 < units.length; u++) {
+                    WeightPacks alone = new WeightPacks(net, g);
+                    java.util.Arrays.fill(alone.data, Float.NaN);
+                    alone.packUnit(params, units[u], units[u + 1]);
+                    for (int i = 0; i < alone.data.length; i++) {
+                        if (Float.isNaN(alone.data[i])) continue;
+                        assertEquals(-1, writer[i], g.name() + " " + net.spec() + ": packed float " + i + " written by units "
+                                + writer[i] + " and " + u);
+                        writer[i] = u;
+                    }
+                }
+                for (int i = 0; i < writer.length; i++) {
+                    assertTrue(writer[i] >= 0, g.name() + " " + net.spec() + ": packed float " + i + " written by no unit");
+                }
             }
         }
         // 300 x 1031: 16 rows hold UNIT_FLOATS, rounded up to whole panels of the kernel's alignment.
