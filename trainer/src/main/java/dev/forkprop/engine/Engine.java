@@ -14,6 +14,7 @@ import dev.forkprop.optim.Optimizer;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The data-parallel step: T workers of a {@link ForkJoinPool} compute forward and backward over
@@ -28,9 +29,10 @@ import java.util.concurrent.TimeUnit;
  *       prefetched batch (or the dataset), runs forward, the loss and backward, overwriting gradient buffer s;</li>
  *   <li><b>reduce</b>: worker w sums buffers 0..S-1, in that order, over its slice into buffer 0
  *       and writes the sum of squares of each of its blocks;</li>
- *   <li><b>update</b>: worker w applies the optimizer to its units of the trainable region and
- *       packs each unit's weights for the kernel ({@link WeightPacks#packUnit}) right after,
- *       while they are in its cache: the packed panels every worker's products read next step.</li>
+ *   <li><b>update</b>: the workers claim the update units of the trainable region one at a time
+ *       (an atomic counter, see {@link #updateClaimedUnits}), apply the optimizer to each and pack
+ *       its weights for the kernel ({@link WeightPacks#packUnit}) right after, while they are in
+ *       cache: the packed panels every worker's products read next step.</li>
  * </ol>
  * A fourth, <b>pack</b> (worker w packs its share of the panels from {@link #params}), runs
  * only when the packs are not those of the parameters: before the first step, after
@@ -84,8 +86,14 @@ public final class Engine implements AutoCloseable {
     private final WeightPacks packs;
     /** True when {@link #packs} hold the weights in {@link #params}. Coordinator only. */
     private boolean packsCurrent;
-    /** Boundaries of the update units ({@link WeightPacks#units}); worker w updates units [unitStart[w], unitStart[w + 1]). */
-    private final int[] updateUnits, unitStart;
+    /** Boundaries of the update units ({@link WeightPacks#units}). */
+    private final int[] updateUnits;
+    /**
+     * The next update unit to claim in the update phase: reset by the coordinator before it opens
+     * the phase (HB: gate.open), taken by each worker with one atomic increment per unit.
+     */
+    private final AtomicInteger nextUnit = new AtomicInteger();
+
     /** grads[s]: shard s's private gradient buffer, same layout as params; grads[0] also receives the sum. */
     private final float[][] grads;
     private final double[] shardLoss;
@@ -151,7 +159,6 @@ public final class Engine implements AutoCloseable {
         this.shardCorrect = new int[shards * PAD * 2];
         this.blockSq = new double[plan.blocks()];
         this.updateUnits = packs.units(net.layout().trainable());
-        this.unitStart = packs.partition(updateUnits, threads);
         // Spin for up to 2 ms at the barriers when every worker has a core of its own (waking a
         // parked thread costs 50-100 us and more on a VM, per phase); never spin when the workers
         // outnumber the cores, since a spinning thread would take a core from one that works.
@@ -182,6 +189,28 @@ public final class Engine implements AutoCloseable {
         long perWorker = Workspace.bytes(net, plan.maxShardRows(), targetWidth) + gemm.newWorkspace().bytes();
         return 4 * (size * (1L + shards + optimizerStates) + net.bufferSize()) + WeightPacks.bytes(net, gemm)
                 + threads * perWorker;
+    }
+
+    /**
+     * One worker's part of the update phase: claims update units from {@code next} until none is
+     * left, and for each applies the optimizer to its parameters and packs its weights right
+     * after, while they are in this core's cache. Every unit is claimed exactly once, by one
+     * atomic increment ({@code getAndIncrement}, no retry loop); which worker claims which unit
+     * changes nothing in the result, since the update is elementwise and units never share a
+     * packed float. So a worker slowed by the machine simply claims fewer units. Allocates nothing.
+     *
+     * <p>Memory consistency effects: the caller resets {@code next} and publishes the phase's
+     * inputs before the workers start (the engine's gate); the parameters and packs written here
+     * are published by the worker's arrival at the phase barrier.
+     */
+    public static void updateClaimedUnits(Optimizer opt, WeightPacks packs, float[] params, float[] grad, int[] units,
+                                          AtomicInteger next) {
+        final int count = units.length - 1;
+        for (int u; (u = next.getAndIncrement()) < count; ) {
+            final int lo = units[u], hi = units[u + 1];
+            opt.update(params, grad, lo, hi);
+            packs.packUnit(params, lo, hi);
+        }
     }
 
     /**
@@ -258,6 +287,7 @@ public final class Engine implements AutoCloseable {
         if (finite) {
             opt.beginStep(step, lr, clip.gradScale(sumSq, 1f / plan.batch));
             packsCurrent = false; // until every unit is updated and packed
+            nextUnit.set(0);
             run(UPDATE);
             packsCurrent = true;
             net.commitStatistics(grads[0], plan.shards, buffers);
@@ -512,16 +542,11 @@ public final class Engine implements AutoCloseable {
         }
 
         /**
-         * Updates this worker's units and packs each right after its update, while its weights
-         * are in this core's cache: the next step needs no pack phase of its own.
+         * Updates the units this worker claims and packs each right after its update, while its
+         * weights are in this core's cache: the next step needs no pack phase of its own.
          */
         private void updateSlice() {
-            final int[] units = updateUnits;
-            for (int u = unitStart[id], end = unitStart[id + 1]; u < end; u++) {
-                final int lo = units[u], hi = units[u + 1];
-                opt.update(params, grads[0], lo, hi);
-                packs.packUnit(params, lo, hi);
-            }
+            updateClaimedUnits(opt, packs, params, grads[0], updateUnits, nextUnit);
         }
 
         private void evaluateChunks() {

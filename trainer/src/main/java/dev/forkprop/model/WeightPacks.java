@@ -122,45 +122,6 @@ public final class WeightPacks {
         return a;
     }
 
-    /**
-     * The relative cost of updating and packing unit {@code [from, to)}: its floats times 5 for the
-     * update, 5 more for the forward pack of a weight row and 6 for its transposing backward pack
-     * (see {@link #panelCost}).
-     */
-    public long unitCost(int from, int to) {
-        for (Dense l : dense) {
-            final int w = l.weightOffset();
-            if (from >= w && from < w + l.in() * l.out()) {
-                return (long) (to - from) * (bwdOff[l.packIndex] >= 0 ? 16 : 10);
-            }
-        }
-        return 5L * (to - from);
-    }
-
-    /**
-     * Cuts {@code units} (from {@link #units}) into {@code parts} contiguous runs of about equal
-     * {@link #unitCost}: run w is units {@code [start[w], start[w + 1])}. A unit is never split,
-     * so a part may be empty when there are fewer units than parts.
-     */
-    public int[] partition(int[] units, int parts) {
-        final int count = units.length - 1;
-        long total = 0;
-        for (int u = 0; u < count; u++) total += unitCost(units[u], units[u + 1]);
-        int[] start = new int[parts + 1];
-        long done = 0;
-        int u = 0;
-        for (int w = 1; w < parts; w++) {
-            final long target = total * w / parts;
-            while (u < count && done + unitCost(units[u], units[u + 1]) / 2 <= target) {
-                done += unitCost(units[u], units[u + 1]);
-                u++;
-            }
-            start[w] = u;
-        }
-        start[parts] = count;
-        return start;
-    }
-
     /** Floats of packed weights; with {@link #packed(int)}, for checks (tests, jcstress). */
     public int packedLength() { return data.length; }
 

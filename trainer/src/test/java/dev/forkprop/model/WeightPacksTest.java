@@ -110,40 +110,6 @@ class WeightPacksTest {
         assertEquals((16 + align - 1) / align * align * 1031, units[1] - units[0], "first unit of the 300 x 1031 weights");
     }
 
-    /**
-     * The update units of 784-1024-1024-10 split into 2..5 parts of about equal cost (within one
-     * unit of an equal share), covering every unit once, in order; a network with fewer units
-     * than parts leaves parts empty rather than splitting a unit.
-     */
-    @Test
-    void updateUnitsSplitIntoEqualWork() {
-        Network net = Network.builder(784).dense(1024).relu().dense(1024).relu().dense(10).build();
-        WeightPacks packs = new WeightPacks(net, Gemms.best());
-        int[] units = packs.units(net.layout().trainable());
-        long total = 0, largest = 0;
-        for (int u = 0; u + 1 < units.length; u++) {
-            long c = packs.unitCost(units[u], units[u + 1]);
-            total += c;
-            largest = Math.max(largest, c);
-        }
-        for (int parts = 2; parts <= 5; parts++) {
-            int[] start = packs.partition(units, parts);
-            assertEquals(0, start[0]);
-            assertEquals(units.length - 1, start[parts]);
-            for (int w = 0; w < parts; w++) {
-                long work = 0;
-                for (int u = start[w]; u < start[w + 1]; u++) work += packs.unitCost(units[u], units[u + 1]);
-                assertEquals(total / (double) parts, work, largest, parts + " parts, part " + w);
-            }
-        }
-        Network tiny = Network.builder(3).dense(2).build();
-        WeightPacks few = new WeightPacks(tiny, Gemms.best());
-        int[] tinyUnits = few.units(tiny.layout().trainable());
-        int[] start = few.partition(tinyUnits, 8);
-        for (int w = 0; w < 8; w++) org.junit.jupiter.api.Assertions.assertTrue(start[w] <= start[w + 1], "part " + w);
-        assertEquals(tinyUnits.length - 1, start[8]);
-    }
-
     private static void check(Network net, Gemm g, int rows, int parts) {
         float[] params = net.newParams(), buffers = net.newBuffers();
         net.init(params, buffers, Init.HE_NORMAL, 3);
