@@ -2,7 +2,8 @@ package dev.forkprop.engine;
 
 /**
  * How one step is cut up: the minibatch's rows into shards, shards onto workers, and the flat
- * parameter vector into the slices each worker reduces and updates.
+ * parameter vector into the slices each worker reduces (the update phase claims its own units, see
+ * {@code Engine.updateClaimedUnits}).
  *
  * <pre>
  *   rows   [0 ........................ batch)   shard s: [rowStart(s), rowStart(s+1))

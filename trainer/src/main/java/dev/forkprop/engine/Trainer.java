@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -401,9 +400,13 @@ public final class Trainer {
             Path parent = hlog.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
             if (resumedAt > 0 && Files.isRegularFile(hlog) && Files.size(hlog) > 0) {
-                try (var ch = FileChannel.open(hlog, StandardOpenOption.WRITE,
-                        StandardOpenOption.READ)) {
-                    ch.truncate(completeLinesLength(ch));
+                final byte[] old = Files.readAllBytes(hlog); // small: a few lines per interval
+                int end = old.length;
+                while (end > 0 && old[end - 1] != '\n') end--;
+                if (end < old.length) {
+                    try (FileChannel ch = FileChannel.open(hlog, StandardOpenOption.WRITE)) {
+                        ch.truncate(end);
+                    }
                 }
                 OutputStream out = new BufferedOutputStream(Files.newOutputStream(hlog, StandardOpenOption.APPEND));
                 out.write(("# resumed at step " + resumedAt + ": a new segment; the intervals above are the earlier process's\n")
@@ -414,23 +417,6 @@ public final class Trainer {
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot write the latency log " + hlog + ": " + ex.getMessage(), ex);
         }
-    }
-
-    /** Bytes of {@code ch} up to and including its last newline (0 when it has none). */
-    static long completeLinesLength(FileChannel ch) throws IOException {
-        final ByteBuffer buf = ByteBuffer.allocate(8192);
-        for (long end = ch.size(); end > 0; ) {
-            final long from = Math.max(0, end - buf.capacity());
-            buf.clear().limit((int) (end - from));
-            while (buf.hasRemaining()) {
-                if (ch.read(buf, from + buf.position()) < 0) break;
-            }
-            for (int i = buf.position() - 1; i >= 0; i--) {
-                if (buf.get(i) == '\n') return from + i + 1;
-            }
-            end = from;
-        }
-        return 0;
     }
 
     private void printLatency(Result res) {
