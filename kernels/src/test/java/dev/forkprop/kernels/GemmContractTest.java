@@ -184,6 +184,37 @@ class GemmContractTest {
     }
 
     /**
+     * An element of C does not depend on the shape of the product around it: any block of rows
+     * and columns, computed as a product of its own, is bitwise the same block of the whole
+     * product. The vector kernel runs narrower micro-kernels on ragged edges (1-4 and 5-8 rows, at
+     * most one vector of columns), and a worker's shard is a block of the batch's rows, so this is
+     * what keeps those kernels, and the shard size, from changing any bit.
+     */
+    @ParameterizedTest @MethodSource("impls")
+    void blocksOfCAreBitwiseTheWholeProduct(Gemm g) {
+        GemmWorkspace ws = g.newWorkspace();
+        SplittableRandom rnd = new SplittableRandom(11);
+        final int m = 29, n = 71;
+        for (int k : new int[] {1, 7, 300, 784}) for (boolean ta : FT) for (boolean tb : FT) {
+            int lda = ta ? m : k, ldb = tb ? k : n;
+            float[] a = randomArray(rnd, (ta ? k : m) * lda), b = randomArray(rnd, (tb ? n : k) * ldb);
+            float[] whole = new float[m * n];
+            g.gemm(ta, tb, m, n, k, 1f, a, 0, lda, b, 0, ldb, 0f, whole, 0, n, ws);
+            for (int rows = 1; rows <= 13; rows++) for (int cols : new int[] {1, 10, 16, 17, 33, n}) {
+                int r0 = rnd.nextInt(m - rows + 1), c0 = rnd.nextInt(n - cols + 1);
+                float[] part = new float[rows * cols];
+                g.gemm(ta, tb, rows, cols, k, 1f, a, ta ? r0 : r0 * lda, lda, b, tb ? c0 * ldb : c0, ldb,
+                        0f, part, 0, cols, ws);
+                for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) {
+                    assertEquals(Float.floatToRawIntBits(whole[(r0 + i) * n + c0 + j]), Float.floatToRawIntBits(part[i * cols + j]),
+                            g.name() + (ta ? " T" : " N") + (tb ? "T" : "N") + " k=" + k + ": C[" + (r0 + i) + "," + (c0 + j)
+                                    + "] computed in a " + rows + " x " + cols + " product");
+                }
+            }
+        }
+    }
+
+    /**
      * Pre-packed B: packing a random partition of the columns (in shuffled order, as parallel
      * workers would) and then {@code gemmPacked} gives exactly the bits of the matching
      * {@code gemm}, over every block boundary of n and k, both storage orders of B, and A
