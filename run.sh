@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # forkprop: the one entry point. Finds a JDK >= 25, builds when sources changed, dispatches.
 set -euo pipefail
+# Builds run in the repository; the commands themselves run where they were called from, so that
+# relative paths (--out, --checkpoint-dir, --json, a CSV file) mean what the caller meant. Datasets
+# default to the repository's data/ wherever that is.
+CALLER_DIR="$(pwd)"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 
@@ -57,7 +61,7 @@ ensure_built() {
 # 630 MB with ParallelGC, same samples/s).
 JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC)
 [ -n "${FORKPROP_JVM_OPTS:-}" ] && read -r -a EXTRA <<<"$FORKPROP_JVM_OPTS" && JVM_FLAGS+=("${EXTRA[@]}")
-run_java() { exec "$JAVA" "${JVM_FLAGS[@]}" "$@"; }
+run_java() { cd "$CALLER_DIR"; export FORKPROP_DATA="${FORKPROP_DATA:-$ROOT/data}"; exec "$JAVA" "${JVM_FLAGS[@]}" "$@"; }
 
 # Every Jazzer fuzz test as Class#method: the method after each @FuzzTest in trainer's tests.
 fuzz_tests() {
@@ -147,7 +151,7 @@ Commands:
 
 Environment:
   JAVA_HOME            a JDK >= 25 (else /usr/lib/jvm is searched)
-  FORKPROP_DATA        where datasets live (default ./data)
+  FORKPROP_DATA        where datasets live (default: data/ in this repository)
   FORKPROP_DATA_MIRROR a local directory to fetch datasets from before trying the network
   FORKPROP_JVM_OPTS    extra JVM flags, e.g. -Xmx2g
   FORKPROP_PYTHON      the Python with torch that bench compare runs (default python3, /usr/bin/python3)
@@ -173,6 +177,7 @@ case "$cmd" in
     # (jcstress rejects a repeated option).
     STRESS_ARGS=(-jvmArgsPrepend --enable-native-access=ALL-UNNAMED)
     case " $* " in *" -r "*) ;; *) STRESS_ARGS+=(-r "$ROOT/target/jcstress-results") ;; esac
+    CALLER_DIR="$ROOT" # jcstress also drops its binary result files in the working directory
     run_java -jar "$STRESS_JAR" "${STRESS_ARGS[@]}" "$@" ;;
   *) usage >&2; die "unknown command '$cmd'" ;;
 esac
