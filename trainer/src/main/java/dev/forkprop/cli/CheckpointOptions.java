@@ -117,9 +117,9 @@ public final class CheckpointOptions {
         // The validation record as of the last step, written into every checkpoint (see Trainer.Start).
         private double bestValLoss = Double.NaN;
         private int bestEpoch, validatedEpochs;
-        // Bad steps (updates skipped) so far, also written into every checkpoint so that a resumed
-        // run counts on; badSince of them came after the last good step, lastStep the last step seen.
-        private long badSteps, badSince, lastStep;
+        // The run's bad steps (updates skipped) up to the position last reported by the Trainer,
+        // written into every checkpoint so that a resumed run counts on.
+        private long badSteps;
 
         Session(Network net, Engine engine, Optimizer opt, Map<String, String> config, StopSignals signals) {
             this.net = net;
@@ -172,7 +172,6 @@ public final class CheckpointOptions {
             // Checkpoints before the fifth session have no count: their run's bad steps start at 0.
             badSteps = c.metadata().containsKey("bad_steps") ? c.longField("bad_steps", 0, step) : 0;
             start = new Trainer.Start(step, epoch, batchesDone, bestValLoss, bestEpoch, validatedEpochs, badSteps);
-            lastStep = step;
             lastSavedStep = start.step();
             lastSaved = f;
             if (dir != null && java.nio.file.Files.isRegularFile(dir.resolve(BEST))) best = dir.resolve(BEST);
@@ -188,14 +187,8 @@ public final class CheckpointOptions {
         Path best() { return best; }
 
         @Override
-        public boolean afterStep(long step, int epoch, int batchesDone) {
-            lastStep = step;
-            if (engine.last.finite) {
-                badSince = 0;
-            } else {
-                badSteps++;
-                badSince++;
-            }
+        public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) {
+            this.badSteps = badSteps;
             // A step whose update was skipped (non-finite loss or gradient) is not checkpointed; the next good one is.
             if (dir != null && engine.last.finite && ((every > 0 && step % every == 0)
                     || (minutes > 0 && System.nanoTime() - lastSaveNanos >= (long) (minutes * 60e9)))) {
@@ -225,7 +218,8 @@ public final class CheckpointOptions {
         }
 
         @Override
-        public void atEnd(long step, int epoch, int batchesDone, boolean stopped) {
+        public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {
+            this.badSteps = badSteps;
             Path saved = null;
             if (dir != null && step != lastSavedStep) saved = save(step, epoch, batchesDone);
             else if (dir != null) saved = lastSaved;
@@ -256,9 +250,9 @@ public final class CheckpointOptions {
             m.put("best_val_loss", Double.toString(bestValLoss));
             m.put("best_epoch", Integer.toString(bestEpoch));
             m.put("validated_epochs", Integer.toString(validatedEpochs));
-            // Bad steps up to this position: after divergence atEnd saves the last good step, and
-            // the bad run after it is repeated (and counted again) by a resumed run.
-            m.put("bad_steps", Long.toString(step < lastStep ? badSteps - badSince : badSteps));
+            // Bad steps up to this position (after divergence atEnd saves the last good step, and
+            // the bad run after it is repeated, and counted again, by a resumed run).
+            m.put("bad_steps", Long.toString(badSteps));
             return m;
         }
 

@@ -13,12 +13,16 @@ package dev.forkprop.engine;
 public interface StepHook {
     /** Does nothing and never stops. */
     StepHook NONE = new StepHook() {
-        @Override public boolean afterStep(long step, int epoch, int batchesDone) { return false; }
-        @Override public void atEnd(long step, int epoch, int batchesDone, boolean stopped) {}
+        @Override public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) { return false; }
+        @Override public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {}
     };
 
-    /** After step {@code step} finished; return true to stop training now (the test set is still evaluated). */
-    boolean afterStep(long step, int epoch, int batchesDone);
+    /**
+     * After step {@code step} finished, a good one or a bad one ({@code badSteps}: the run's bad
+     * steps so far, this one included, counted on from {@link Trainer.Start#badSteps} on a resumed
+     * run); return true to stop training now (the test set is still evaluated).
+     */
+    boolean afterStep(long step, int epoch, int batchesDone, long badSteps);
 
     /**
      * After the validation of epoch {@code epoch} (0-based), with a validation set only:
@@ -35,7 +39,8 @@ public interface StepHook {
     /**
      * Once, after the last step (normal end, max steps, early stop, or stop request); before the
      * final evaluation. After divergence (consecutive bad steps) the position is that of the last
-     * good step: the skipped updates left parameters and optimizer state as that step did.
+     * good step: the skipped updates left parameters and optimizer state as that step did, and
+     * {@code badSteps} counts the bad steps up to it, not the run of bad steps after it.
      */
-    void atEnd(long step, int epoch, int batchesDone, boolean stopped);
+    void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped);
 }

@@ -318,7 +318,7 @@ public final class Trainer {
                         res.lastBadStep = step;
                         break outer; // no afterStep: nothing is checkpointed at a bad step
                     }
-                    if (hook.afterStep(step, epoch, b + 1)) {
+                    if (hook.afterStep(step, epoch, b + 1, res.skippedSteps)) {
                         res.interrupted = true;
                         break outer;
                     }
@@ -356,8 +356,11 @@ public final class Trainer {
                 if (stop) break;
             }
             res.lastGoodStep = lastGood;
-            if (res.diverged) hook.atEnd(lastGood, goodEpoch, goodBatches, true); // the state is still the last good step's
-            else hook.atEnd(step, epochAt, batchesDone, res.interrupted || res.earlyStopped);
+            if (res.diverged) {
+                hook.atEnd(lastGood, goodEpoch, goodBatches, res.skippedSteps - badRun, true); // the state is still the last good step's
+            } else {
+                hook.atEnd(step, epochAt, batchesDone, res.skippedSteps, res.interrupted || res.earlyStopped);
+            }
         } finally {
             telemetry.close(); // drains the ring; HB: everything the sinks wrote -> here (Thread.join)
         }

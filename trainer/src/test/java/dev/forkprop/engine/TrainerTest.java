@@ -77,7 +77,7 @@ class TrainerTest {
         int[] n = new int[1];
         StepHook probe = new StepHook() {
             @Override
-            public boolean afterStep(long step, int epoch, int batchesDone) {
+            public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) {
                 if (step == 300) n[0] = threadIds(ids);
                 if (step >= 300 && step % 100 == 0) {
                     long s = 0;
@@ -88,7 +88,7 @@ class TrainerTest {
             }
 
             @Override
-            public void atEnd(long step, int epoch, int batchesDone, boolean stopped) {}
+            public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {}
         };
         try (Engine e = EngineTest.engine("784-128-10", 0.1f, "adam", 64, 2, 2, 5)) {
             trainer(e, 1e-3f).fit(train, null, null, 1, 820, Trainer.Start.FRESH, probe);
@@ -120,9 +120,9 @@ class TrainerTest {
         Dataset train = TestData.mnistTrain().slice(0, 6400);
         List<long[]> ends = new ArrayList<>();
         StepHook hook = new StepHook() {
-            @Override public boolean afterStep(long step, int epoch, int batchesDone) { return false; }
-            @Override public void atEnd(long step, int epoch, int batchesDone, boolean stopped) {
-                ends.add(new long[] {step, epoch, batchesDone, stopped ? 1 : 0});
+            @Override public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) { return false; }
+            @Override public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {
+                ends.add(new long[] {step, epoch, batchesDone, badSteps, stopped ? 1 : 0});
             }
         };
         try (Engine e = EngineTest.engine("784-32-10", 0f, "sgd", 64, 2, 2, 5)) {
@@ -134,14 +134,32 @@ class TrainerTest {
             assertEquals(r.firstBadStep - 1, r.lastGoodStep);
             assertTrue(r.skippedSteps >= 3);
             assertEquals(1, ends.size());
-            assertArrayEquals(new long[] {r.lastGoodStep, 0, r.lastGoodStep, 1}, ends.get(0), "atEnd at the last good step");
+            // At the last good step, with the bad steps before it: the three after it are not its.
+            assertArrayEquals(new long[] {r.lastGoodStep, 0, r.lastGoodStep, r.skippedSteps - 3, 1}, ends.get(0),
+                    "atEnd at the last good step");
         }
-        // maxBadSteps 0: bad steps are only counted, the run goes on to its end.
+        // maxBadSteps 0: bad steps are only counted, the run goes on to its end; the hook sees the
+        // count after every step (what a checkpoint records), counted on from the start's.
+        long[] seen = new long[41];
+        StepHook counter = new StepHook() {
+            @Override public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) {
+                seen[(int) step] = badSteps;
+                return false;
+            }
+            @Override public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {
+                seen[0] = badSteps;
+            }
+        };
         try (Engine e = EngineTest.engine("784-32-10", 0f, "sgd", 64, 2, 2, 5)) {
-            Trainer.Result r = trainer(e, 1e6f).maxBadSteps(0).fit(train, null, null, 1, 40);
+            Trainer.Result r = trainer(e, 1e6f).maxBadSteps(0).fit(train, null, null, 1, 40,
+                    new Trainer.Start(0, 0, 0, Double.NaN, 0, 0, 7), counter);
             assertFalse(r.diverged);
             assertEquals(40, r.steps);
-            assertTrue(r.skippedSteps > 30, "bad steps counted: " + r.skippedSteps);
+            assertTrue(r.skippedSteps > 37, "bad steps counted: " + r.skippedSteps);
+            assertEquals(r.skippedSteps, seen[40], "the last step's count");
+            assertEquals(r.skippedSteps, seen[0], "atEnd's count");
+            for (int s = 2; s <= 40; s++) assertTrue(seen[s] - seen[s - 1] <= 1 && seen[s] >= seen[s - 1], "step " + s);
+            assertTrue(seen[1] == 7 || seen[1] == 8, "counted on from the start's 7: " + seen[1]);
         }
     }
 
@@ -154,8 +172,8 @@ class TrainerTest {
         Dataset train = TestData.mnistTrain().slice(0, 640), val = TestData.mnistTrain().slice(59_000, 60_000);
         List<String> epochs = new ArrayList<>();
         StepHook hook = new StepHook() {
-            @Override public boolean afterStep(long step, int epoch, int batchesDone) { return false; }
-            @Override public void atEnd(long step, int epoch, int batchesDone, boolean stopped) {}
+            @Override public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) { return false; }
+            @Override public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {}
             @Override public boolean afterEpoch(long step, int epoch, int batchesDone, double valLoss, double valAccuracy,
                                                 double bestValLoss, int bestEpoch) {
                 epochs.add(epoch + ":" + bestEpoch);
