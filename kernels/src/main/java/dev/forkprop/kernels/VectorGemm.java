@@ -41,6 +41,9 @@ public final class VectorGemm implements Gemm {
      * a 2-thread shard of 64 rows is 5 tiles and 4 rows, and a 10-class output is a third of a
      * panel. In one JVM, alternating, packed NN products measured 64 x 784 x 256 +11%,
      * 128 x 1024 x 1024 +4%, 128 x 1024 x 10 +21%, 16 x 784 x 100 +44% (GFLOPS, medians of 9 rounds).
+     * The variants are written out rather than one kernel with a row count: the accumulators must
+     * be plain locals for C2 to keep them in registers, and a row count would put branches in the
+     * inner loop (the kernel is too large to be inlined and specialised at its call site).
      *
      * Register budget with 512-bit vectors (32 zmm): MR x 2 accumulators + 2 B vectors + 1
      * broadcast. See the constants for the measurements that chose them. With 256-bit vectors
