@@ -7,6 +7,7 @@ import dev.forkprop.kernels.Vec;
 import dev.forkprop.loss.Loss;
 import dev.forkprop.model.Network;
 import dev.forkprop.model.Pass;
+import dev.forkprop.model.SharedProducts;
 import dev.forkprop.model.WeightPacks;
 import dev.forkprop.model.Workspace;
 import dev.forkprop.optim.GradClip;
@@ -26,7 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link PhaseCountdown} until the last of them has finished (see {@link #run}):
  * <ol>
  *   <li><b>compute</b>: worker w, for each of its shards s, loads the shard's rows from the
- *       prefetched batch (or the dataset), runs forward, the loss and backward, overwriting gradient buffer s;</li>
+ *       prefetched batch (or the dataset), runs forward, the loss and backward, overwriting gradient buffer s;
+ *       its matrix products go through shard s's {@link SharedProducts}, and a worker done with
+ *       its own shards computes chunks of the products of shards still running (see
+ *       {@link Worker#helpOthers}), so that a worker whose core the machine slows down is helped
+ *       instead of waited for. Which worker computes a chunk changes no bit;</li>
  *   <li><b>reduce</b>: worker w sums buffers 0..S-1, in that order, over its slice into buffer 0
  *       and writes the sum of squares of each of its blocks;</li>
  *   <li><b>update</b>: the workers claim the update units of the trainable region one at a time
@@ -93,6 +98,19 @@ public final class Engine implements AutoCloseable {
      * the phase (HB: gate.open), taken by each worker with one atomic increment per unit.
      */
     private final AtomicInteger nextUnit = new AtomicInteger();
+
+    /**
+     * boards[s]: shard s's products, which workers done with their own shards help compute (see
+     * {@link SharedProducts}); null when the workers outnumber the cores or there is one worker.
+     */
+    private final SharedProducts[] boards;
+    /** How long a helper waits for a product to help with before it leaves for the barrier. */
+    static final long HELP_WAIT_NANOS = 10_000_000;
+    /**
+     * Compute phases so far: the coordinator counts it up before each (HB: gate.open), and owners
+     * mark their shards finished with it, so that a board needs no reset between steps.
+     */
+    private long round;
 
     /** grads[s]: shard s's private gradient buffer, same layout as params; grads[0] also receives the sum. */
     private final float[][] grads;
@@ -165,6 +183,12 @@ public final class Engine implements AutoCloseable {
         long spin = threads <= Runtime.getRuntime().availableProcessors() ? SPIN_NANOS : 0;
         this.barrier = new PhaseCountdown(spin);
         this.gate = new PhaseGate(threads, spin);
+        if (threads > 1 && spin > 0) {
+            this.boards = new SharedProducts[shards];
+            for (int s = 0; s < shards; s++) boards[s] = new SharedProducts(net, plan.maxShardRows(), gemm);
+        } else {
+            this.boards = null;
+        }
         this.workers = new Worker[threads];
         for (int w = 0; w < threads; w++) workers[w] = new Worker(w);
         this.pool = new ForkJoinPool(Math.max(1, threads - 1), p -> {
@@ -188,7 +212,7 @@ public final class Engine implements AutoCloseable {
         long size = net.layout().size();
         long perWorker = Workspace.bytes(net, plan.maxShardRows(), targetWidth) + gemm.newWorkspace().bytes();
         return 4 * (size * (1L + shards + optimizerStates) + net.bufferSize()) + WeightPacks.bytes(net, gemm)
-                + threads * perWorker;
+                + threads * perWorker + shards * SharedProducts.bytes(net, plan.maxShardRows(), gemm);
     }
 
     /**
@@ -219,6 +243,17 @@ public final class Engine implements AutoCloseable {
      */
     public void paramsWritten() {
         packsCurrent = false;
+    }
+
+    /**
+     * Chunks of products that workers computed for other workers' shards so far (see
+     * {@link SharedProducts}): 0 when the workers outnumber the cores or there is one. Coordinator
+     * thread, between steps (each worker's count is published by its arrival at the barrier).
+     */
+    public long helpedChunks() {
+        long n = 0;
+        for (Worker w : workers) n += w.helped;
+        return n;
     }
 
     public ShardPlan plan() { return plan; }
@@ -268,6 +303,7 @@ public final class Engine implements AutoCloseable {
             run(PACK);
             packsCurrent = true;
         }
+        round++;
         run(COMPUTE);
         if (slot != null) slot.release(); // every worker has copied its rows out (HB: arrive -> await in run)
         long t1 = System.nanoTime();
@@ -433,6 +469,8 @@ public final class Engine implements AutoCloseable {
         Pass pass;
         double evalLoss;
         long evalCorrect;
+        /** Chunks of other workers' products this worker computed, over the engine's life. */
+        long helped;
 
         Worker(int id) {
             this.id = id;
@@ -485,23 +523,70 @@ public final class Engine implements AutoCloseable {
         }
 
         private void computeShards() {
-            ensureState();
-            if (stepNo == faultStep && id == faultWorker && !faultKillsTask) {
-                throw new IllegalStateException("injected fault in worker " + id + " at step " + stepNo);
+            final long r = round;
+            final boolean share = boards != null;
+            try {
+                ensureState();
+                if (stepNo == faultStep && id == faultWorker && !faultKillsTask) {
+                    throw new IllegalStateException("injected fault in worker " + id + " at step " + stepNo);
+                }
+                final Pass p = pass;
+                final Workspace w = ws;
+                final int in = net.in(), out = net.out();
+                p.train = true;
+                p.step = stepNo;
+                for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) {
+                    final int rows = plan.rows(s), r0 = plan.rowStart(s);
+                    if (share) {
+                        p.shared = boards[s];
+                        boards[s].begin();
+                    }
+                    load(w, r0, rows, in, out);
+                    p.rowBase = r0;
+                    net.forward(p, w, rows);
+                    shardLoss[s * PAD] = loss.compute(w, rows, out, true);
+                    shardCorrect[s * PAD] = Math.max(0, loss.correct(w, rows, out));
+                    net.backward(p, w, rows, grads[s]);
+                    if (share) boards[s].finish(r); // hands nothing over: helpers only stop looking at shard s
+                }
+            } catch (Throwable t) {
+                // A failed owner finishes its shards too, so that no helper waits for them.
+                if (share) for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) boards[s].finish(r);
+                throw t;
+            } finally {
+                if (pass != null) pass.shared = null;
             }
-            final Pass p = pass;
-            final Workspace w = ws;
-            final int in = net.in(), out = net.out();
-            p.train = true;
-            p.step = stepNo;
-            for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) {
-                final int rows = plan.rows(s), r0 = plan.rowStart(s);
-                load(w, r0, rows, in, out);
-                p.rowBase = r0;
-                net.forward(p, w, rows);
-                shardLoss[s * PAD] = loss.compute(w, rows, out, true);
-                shardCorrect[s * PAD] = Math.max(0, loss.correct(w, rows, out));
-                net.backward(p, w, rows, grads[s]);
+            if (share) helpOthers(r);
+        }
+
+        /**
+         * Computes chunks of other workers' products (see {@link SharedProducts}) until every
+         * other shard of this round is finished, or none had a chunk to offer for
+         * {@link #HELP_WAIT_NANOS} (its owner may be lost: the barrier's check finds that).
+         */
+        private void helpOthers(long r) {
+            final int shards = plan.shards, first = plan.shardEnd(id) % shards;
+            long idleSince = 0;
+            for (int spins = 0; ; ) {
+                boolean open = false, worked = false;
+                for (int i = 0, s = first; i < shards; i++, s = s + 1 == shards ? 0 : s + 1) {
+                    final SharedProducts b = boards[s];
+                    if (b.finished(r)) continue; // own shards included
+                    open = true;
+                    if (b.help(gemm, pass.gemmWs)) {
+                        worked = true;
+                        helped++;
+                    }
+                }
+                if (!open) return;
+                if (worked) {
+                    idleSince = 0;
+                } else if (idleSince == 0) {
+                    idleSince = System.nanoTime();
+                } else if ((++spins & 63) == 0 && System.nanoTime() - idleSince > HELP_WAIT_NANOS) {
+                    return;
+                }
+                Thread.onSpinWait();
             }
         }
 

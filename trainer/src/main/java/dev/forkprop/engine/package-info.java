@@ -10,7 +10,9 @@
  *    |
  *    |  compute   open the PhaseGate for workers 1..T-1, run worker 0, park on PhaseCountdown
  *    |            worker w: for its shards s: copy its rows out of the slot -> forward -> loss
- *    |                      -> backward into grads[s] (private; only worker w writes it)
+ *    |                      -> backward into grads[s] (private: only worker w writes it, and
+ *    |                      helpers, chunks of rows it hands them, see below)
+ *    |                      then helps: chunks of the products of shards still running
  *    |  <-------- last worker arrives, unparks the coordinator (HB: arrive -> await)
  *    |  release the slot (gating sequence, setVolatile) -------+
  *    |  sum shard losses in shard order
@@ -18,7 +20,7 @@
  *    |                      (fixed order), blockSq[b] for the blocks of slice w
  *    |  <--------
  *    |  sum blockSq in block order -> finite? clip scale -> optimizer.beginStep
- *    |  update    worker w: optimizer.update(params, grads[0], slice w)
+ *    |  update    workers claim units (atomic counter): optimizer.update, then pack the unit's weights
  *    |  <--------
  *    |  commit batch-norm statistics; publish a StepEvent to the telemetry ring
  *    v
@@ -26,8 +28,11 @@
  * </pre>
  *
  * <p>Ownership: during a phase every array index has exactly one writer: grads[s] belongs to the
- * worker owning shard s in compute; slice w of grads[0], of the parameters and of the optimizer
- * state belongs to worker w in reduce and update. Shards depend only on (batch, shards); with a
+ * worker owning shard s in compute, except that a row block of one of its products (an activation,
+ * dX or dW) may be handed to a helper through {@code SharedProducts}: a CAS claims the block for
+ * one thread, and the owner reads it only after the helper's count says it is written. Slice w of
+ * grads[0], of the parameters and of the optimizer state belongs to worker w in reduce; update
+ * units are claimed one at a time. Shards depend only on (batch, shards); with a
  * fixed shard count ({@code --deterministic}) results are bitwise identical for any thread count.
  */
 package dev.forkprop.engine;

@@ -45,7 +45,10 @@ public final class Dense implements Layer {
     public void forward(Pass p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
         // y: [rows, out] = x: [rows, in] * W: [in, out], then + b
         final WeightPacks packs = p.packs;
-        if (packs != null) {
+        if (packs != null && p.shared != null) {
+            p.shared.gemmPacked(p.gemm, p.gemmWs, false, rows, out, in, x, xOff, in, packs.data, packs.forwardOffset(packIndex),
+                    y, yOff, out);
+        } else if (packs != null) {
             p.gemm.gemmPacked(false, rows, out, in, 1f, x, xOff, in, packs.data, packs.forwardOffset(packIndex),
                     0f, y, yOff, out, p.gemmWs);
         } else {
@@ -58,14 +61,20 @@ public final class Dense implements Layer {
     public void backward(Pass p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
                          float[] dx, int dxOff, int rows, float[] state, float[] grad) {
         // dW: [in, out] = x^T: [in, rows] * dY: [rows, out]
-        p.gemm.gemm(true, false, in, out, rows, 1f, x, xOff, in, dy, dyOff, out, 0f, grad, w, out, p.gemmWs);
+        if (p.shared != null) {
+            p.shared.gemmTN(p.gemm, p.gemmWs, in, out, rows, x, xOff, in, dy, dyOff, out, grad, w, out);
+        } else {
+            p.gemm.gemm(true, false, in, out, rows, 1f, x, xOff, in, dy, dyOff, out, 0f, grad, w, out, p.gemmWs);
+        }
         // db: [out] = column sums of dY
         Vec.colSums(dy, dyOff, rows, out, out, grad, b, false);
         if (dx != null) {
             // dX: [rows, in] = dY: [rows, out] * W^T: [out, in]
             final WeightPacks packs = p.packs;
             final int packed = packs == null ? -1 : packs.backwardOffset(packIndex);
-            if (packed >= 0) {
+            if (packed >= 0 && p.shared != null) {
+                p.shared.gemmPacked(p.gemm, p.gemmWs, false, rows, in, out, dy, dyOff, out, packs.data, packed, dx, dxOff, in);
+            } else if (packed >= 0) {
                 p.gemm.gemmPacked(false, rows, in, out, 1f, dy, dyOff, out, packs.data, packed, 0f, dx, dxOff, in, p.gemmWs);
             } else {
                 p.gemm.gemm(false, true, rows, in, out, 1f, dy, dyOff, out, p.params, w, out, 0f, dx, dxOff, in, p.gemmWs);

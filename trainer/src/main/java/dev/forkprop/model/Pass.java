@@ -31,6 +31,11 @@ public final class Pass {
      * inside every product. Read-only here; whoever sets it keeps it in step with the parameters.
      */
     public WeightPacks packs;
+    /**
+     * The current shard's products, offered to idle workers ({@link SharedProducts}), or null to
+     * compute every product on this thread alone. Used only with {@link #packs}.
+     */
+    public SharedProducts shared;
 
     public Pass(Gemm gemm) {
         this.gemm = gemm;

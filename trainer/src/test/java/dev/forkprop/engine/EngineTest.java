@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkprop.data.Dataset;
 import dev.forkprop.io.ParamsHash;
+import dev.forkprop.kernels.Gemm;
+import dev.forkprop.kernels.GemmWorkspace;
 import dev.forkprop.kernels.Gemms;
 import dev.forkprop.loss.Loss;
 import dev.forkprop.loss.SoftmaxCrossEntropy;
@@ -27,10 +29,14 @@ import org.junit.jupiter.api.Test;
 class EngineTest {
 
     static Engine engine(String spec, float dropout, String optimizer, int batch, int shards, int threads, long seed) {
+        return engine(spec, dropout, optimizer, batch, shards, threads, seed, Gemms.best());
+    }
+
+    static Engine engine(String spec, float dropout, String optimizer, int batch, int shards, int threads, long seed, Gemm gemm) {
         Network net = ModelSpec.parse(spec, 784, "relu", dropout);
         Loss loss = new SoftmaxCrossEntropy();
         var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
-        Engine e = new Engine(net, loss, opt, new GradClip(0), Gemms.best(), batch, shards, threads, seed, 10);
+        Engine e = new Engine(net, loss, opt, new GradClip(0), gemm, batch, shards, threads, seed, 10);
         net.init(e.params, e.buffers, Init.HE_NORMAL, seed);
         return e;
     }
@@ -99,6 +105,82 @@ class EngineTest {
         }
     }
 
+    /**
+     * The pool worker's products are slowed (a core the host takes away), so the coordinator,
+     * done with its own shard first, computes chunks of the other shard's products: the
+     * parameters are still bitwise those of one thread running both shards, dropout included.
+     */
+    @Test
+    void helpingASlowWorkerChangesNoBit() {
+        Dataset data = TestData.mnistTrain();
+        int[] order = new int[data.size()];
+        Trainer.shuffle(order, 4);
+        Gemm slowPool = new SlowOnPoolThreads(Gemms.best(), 1_000_000);
+        String spec = "784-256-256-10";
+        try (Engine one = engine(spec, 0.2f, "adam", 128, 2, 1, 9, Gemms.best());
+             Engine two = engine(spec, 0.2f, "adam", 128, 2, 2, 9, slowPool)) {
+            run(one, data, order, 15, 128);
+            run(two, data, order, 15, 128);
+            assertEquals(ParamsHash.sha256(one.params), ParamsHash.sha256(two.params), "2 threads helping against 1 thread");
+            if (Runtime.getRuntime().availableProcessors() >= 2) {
+                assertTrue(two.helpedChunks() >= 15, "chunks computed for the slow worker: " + two.helpedChunks());
+            } else {
+                assertEquals(0, two.helpedChunks(), "one core: no spinning helpers");
+            }
+            assertEquals(0, one.helpedChunks());
+        }
+    }
+
+    /**
+     * A kernel that busy-waits {@code delayNanos} before every product on a pool thread (workers
+     * 1..T-1): a slowed core, without sleeping (which could allocate).
+     */
+    private static final class SlowOnPoolThreads implements Gemm {
+        private final Gemm g;
+        private final long delayNanos;
+
+        SlowOnPoolThreads(Gemm g, long delayNanos) {
+            this.g = g;
+            this.delayNanos = delayNanos;
+        }
+
+        private void maybeSleep() {
+            if (Thread.currentThread().getName().startsWith("forkprop-worker-")) {
+                for (long t0 = System.nanoTime(); System.nanoTime() - t0 < delayNanos; ) Thread.onSpinWait();
+            }
+        }
+
+        @Override
+        public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                         float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
+            maybeSleep();
+            g.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
+        }
+
+        @Override
+        public void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                               float[] packed, int pOff, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
+            maybeSleep();
+            g.gemmPacked(transA, m, n, k, alpha, a, aOff, lda, packed, pOff, beta, c, cOff, ldc, ws);
+        }
+
+        @Override public long packedBSize(int k, int n) { return g.packedBSize(k, n); }
+        @Override public int packBAlign() { return g.packBAlign(); }
+
+        @Override
+        public void packB(boolean transB, int k, int n, int n0, int n1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
+            g.packB(transB, k, n, n0, n1, b, bOff, ldb, packed, pOff);
+        }
+
+        @Override
+        public void packBRows(int k, int n, int k0, int k1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
+            g.packBRows(k, n, k0, k1, b, bOff, ldb, packed, pOff);
+        }
+
+        @Override public String name() { return g.name(); }
+        @Override public GemmWorkspace newWorkspace() { return g.newWorkspace(); }
+    }
+
     /** An injected worker fault ends the step with its cause, fast, and leaves step k-1's parameters. */
     @Test
     void workerFaultAbortsWithCauseAndKeepsLastParameters() {
@@ -155,9 +237,12 @@ class EngineTest {
         Dataset data = TestData.mnistTrain();
         int[] order = new int[data.size()];
         Trainer.shuffle(order, 3);
-        try (Engine e = engine("784-128-10", 0.1f, "adam", 64, 2, 2, 5)) {
-            run(e, data, order, 300, 64); // warm-up: JIT, lazy workspaces
+        // 64-row shards: the first layer's products come in chunks that the other worker can take,
+        // and it does, since the pool worker is slowed (SharedProducts must not allocate either).
+        try (Engine e = engine("784-256-10", 0.1f, "adam", 128, 2, 2, 5, new SlowOnPoolThreads(Gemms.best(), 50_000))) {
+            run(e, data, order, 300, 128); // warm-up: JIT, lazy workspaces
             long[] ids = threadIds();
+            long helpedBefore = e.helpedChunks();
             // A per-step allocation of even 8 bytes shows as >= 800 bytes in every round. A rare
             // one-off in the JDK (a pool thread replaced after its keep-alive, a JIT event on a
             // loaded machine: 256 bytes once in ~10 runs, measured) must not fail the test, so the
@@ -166,12 +251,15 @@ class EngineTest {
             long best = Long.MAX_VALUE;
             for (int round = 0; round < 5 && best != 0; round++) {
                 long before = allocated(mx, ids);
-                for (int s = 301 + 100 * round; s <= 400 + 100 * round; s++) e.step(data, order, (s * 64) % 50000, s, 1e-3f);
+                for (int s = 301 + 100 * round; s <= 400 + 100 * round; s++) e.step(data, order, (s * 128) % 50000, s, 1e-3f);
                 long bytes = allocated(mx, ids) - before;
                 best = Math.min(best, bytes);
                 rounds.append(bytes).append(' ');
             }
             assertEquals(0, best, "bytes allocated per 100 steps across coordinator and workers, by round: " + rounds);
+            if (Runtime.getRuntime().availableProcessors() >= 2) {
+                assertTrue(e.helpedChunks() - helpedBefore >= 100, "chunks helped while measured: " + (e.helpedChunks() - helpedBefore));
+            }
         }
     }
 
