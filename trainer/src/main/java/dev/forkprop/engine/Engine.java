@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * from memory.)
  * Between phases the calling thread (the coordinator) combines the per-shard losses and per-block
  * norm partials in fixed order, decides whether the step is finite, and fixes the optimizer's
- * scalars. No locks and no CAS on data: every array index has one writer per phase.
+ * scalars. No locks and no CAS on data (the one CAS, in {@link SharedProducts}, claims a block of
+ * a product for one thread): every array index has one writer per phase.
  *
  * <p>Thread contract: {@link #step} and {@link #evaluate} are called by one coordinator thread at
  * a time. Allocation: everything is sized in the constructor and on each worker's first task;
