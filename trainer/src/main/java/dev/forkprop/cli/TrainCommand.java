@@ -206,7 +206,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.err.printf("forkprop: early stop after epoch %d: no lower validation loss for %d epochs (best %.4f at epoch %d%s)%n",
                         r.epochs, earlyStop, r.bestValLoss, r.bestEpoch, ck.best() == null ? "" : ", saved in " + ck.best());
             }
-            ObjectNode summary = summary(r, engine.params);
+            ObjectNode summary = summary(r, engine);
             output.finish(r, summary);
             if (json) System.out.println(new ObjectMapper().writeValueAsString(summary));
             if (r.diverged) {
@@ -281,7 +281,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The one-object run summary --json prints (and run.json extends). */
-    private ObjectNode summary(Trainer.Result r, float[] params) throws Exception {
+    private ObjectNode summary(Trainer.Result r, Engine engine) throws Exception {
         ObjectMapper om = new ObjectMapper();
         ObjectNode o = om.createObjectNode();
         if (Double.isNaN(r.testAccuracy)) o.putNull("test_accuracy"); else o.put("test_accuracy", r.testAccuracy);
@@ -310,8 +310,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (Double.isNaN(r.bestValLoss)) o.putNull("best_val_loss"); else o.put("best_val_loss", r.bestValLoss);
         if (r.bestEpoch > 0) o.put("best_epoch", r.bestEpoch);
         o.put("telemetry_dropped", r.droppedTelemetry);
+        o.put("helped_chunks", engine.helpedChunks());
         o.put("wall_s", r.wallSeconds);
-        o.put("params_sha256", ParamsHash.sha256(params));
+        o.put("params_sha256", ParamsHash.sha256(engine.params));
         return o;
     }
 
