@@ -42,8 +42,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Failure: a helper whose chunk throws records it in {@code helperFailure} (volatile) before it
  * rethrows, and the waiting owner then throws instead of waiting for a count that never comes. An
- * owner that fails must still call {@link #finish} (the engine does, in a finally block), so that
- * no helper waits for it. Allocates nothing after construction.
+ * owner whose product fails closes the job (no chunk of it can be claimed after); an owner that
+ * fails must also call {@link #finish} (the engine does), so that no helper waits for it.
+ * Allocates nothing after construction.
  */
 public final class SharedProducts {
     /** Fewest floating-point operations per chunk (about 0.1 ms here): below, sharing costs more than it saves. */
@@ -149,20 +150,28 @@ public final class SharedProducts {
         done.set(0);
         final long j = ++job;
         claim.set(word(j, chunks, 0)); // publishes the job (see the class comment)
-        int mine = 0;
-        for (long w; ((w = claim.get()) & MASK) < chunks; ) {
-            if (claim.compareAndSet(w, w + 1)) {
-                chunk(gemm, ws, (int) (w & MASK));
-                mine++;
+        try {
+            int mine = 0;
+            for (long w; ((w = claim.get()) & MASK) < chunks; ) {
+                if (claim.compareAndSet(w, w + 1)) {
+                    chunk(gemm, ws, (int) (w & MASK));
+                    mine++;
+                }
             }
-        }
-        if (done.addAndGet(mine) < chunks) {
-            // A helper is still computing a chunk: at most one chunk's time, unless its core was taken away.
-            while (done.get() < chunks) {
-                Throwable t = helperFailure;
-                if (t != null) throw new IllegalStateException("a helping worker failed: " + t, t);
-                Thread.onSpinWait();
+            if (done.addAndGet(mine) < chunks) {
+                // A helper is still computing a chunk: at most one chunk's time, unless its core was taken away.
+                while (done.get() < chunks) {
+                    Throwable t = helperFailure;
+                    if (t != null) throw new IllegalStateException("a helping worker failed: " + t, t);
+                    Thread.onSpinWait();
+                }
             }
+        } catch (Throwable t) {
+            // Close the job, so that no helper takes a chunk of it later (in a step after this failed
+            // one) into arrays that are in use again. A helper inside a chunk now finishes it before it
+            // arrives at the phase barrier, so before any array is reused.
+            claim.set(word(j, chunks, chunks));
+            throw t;
         }
         this.a = this.packed = this.c = null;
     }

@@ -144,6 +144,33 @@ class SharedProductsTest {
         });
     }
 
+    /**
+     * An owner whose own chunk throws leaves no chunk of that job to claim: a helper in a later
+     * step would otherwise compute it into arrays that are in use again. The board then works.
+     */
+    @Test
+    void ownerFailureClosesTheJob() {
+        Gemm plain = Gemms.best();
+        Gemm failsSecond = new DelegatingGemm(plain) {
+            int calls;
+
+            @Override
+            protected void before() {
+                if (++calls == 2) throw new IllegalStateException("owner broke");
+            }
+        };
+        SharedProducts board = new SharedProducts(1 << 16, 1, 1);
+        Product p = new Product(plain, 40, 16, 16, new SplittableRandom(1));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.runShared(board, plain.newWorkspace(), failsSecond));
+        assertEquals("owner broke", e.getMessage());
+        assertTrue(!board.help(plain, plain.newWorkspace()), "a chunk of the failed job was still claimable");
+        board.finish(1);
+        board.begin();
+        Product next = new Product(plain, 40, 16, 16, new SplittableRandom(2));
+        next.runShared(board, plain.newWorkspace());
+        next.assertBitwise("after a failure");
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
