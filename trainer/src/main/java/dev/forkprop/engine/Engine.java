@@ -202,8 +202,9 @@ public final class Engine implements AutoCloseable {
     /**
      * Heap bytes an engine for this configuration allocates, plus the optimizer's
      * {@code optimizerStates} arrays, computed without allocating: parameters, buffers, one
-     * gradient buffer per shard, the weight packs, and per worker an activation workspace and a
-     * GEMM workspace. The CLI compares it with the free heap before it builds anything, so that a
+     * gradient buffer per shard, the weight packs, per worker an activation workspace and a GEMM
+     * workspace, and with more than one worker each shard's {@link SharedProducts} (counted even
+     * when helping is off for want of cores: an upper bound). The CLI compares it with the free heap before it builds anything, so that a
      * model too large for the heap is a one-line error instead of an OutOfMemoryError. Throws
      * IllegalArgumentException when a single buffer would not fit in an array.
      */
@@ -213,7 +214,7 @@ public final class Engine implements AutoCloseable {
         long size = net.layout().size();
         long perWorker = Workspace.bytes(net, plan.maxShardRows(), targetWidth) + gemm.newWorkspace().bytes();
         return 4 * (size * (1L + shards + optimizerStates) + net.bufferSize()) + WeightPacks.bytes(net, gemm)
-                + threads * perWorker + shards * SharedProducts.bytes(net, plan.maxShardRows(), gemm);
+                + threads * perWorker + (threads > 1 ? shards * SharedProducts.bytes(net, plan.maxShardRows(), gemm) : 0);
     }
 
     /**
