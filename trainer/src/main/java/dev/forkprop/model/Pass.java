@@ -33,7 +33,8 @@ public final class Pass {
     public WeightPacks packs;
     /**
      * The current shard's products, offered to idle workers ({@link SharedProducts}), or null to
-     * compute every product on this thread alone. Used only with {@link #packs}.
+     * compute every product on this thread alone. The products through pre-packed weights use it
+     * only with {@link #packs}; {@code dW} always can.
      */
     public SharedProducts shared;
 

@@ -129,11 +129,34 @@ public final class SharedProducts {
      */
     public void gemmPacked(Gemm gemm, GemmWorkspace ws, boolean transA, int m, int n, int k, float[] a, int aOff, int lda,
                            float[] packed, int pOff, float[] c, int cOff, int ldc) {
-        final int rows = chunkRows(m, n, k), chunks = (m + rows - 1) / rows;
-        if (chunks == 1) {
+        final int rows = chunkRows(m, n, k);
+        if (rows >= m) { // one chunk: nobody could help
             gemm.gemmPacked(transA, m, n, k, 1f, a, aOff, lda, packed, pOff, 0f, c, cOff, ldc, ws);
             return;
         }
+        share(gemm, ws, rows, transA, m, n, k, a, aOff, lda, packed, pOff, c, cOff, ldc);
+    }
+
+    /**
+     * Owner: {@code C = A^T * B} ({@code alpha = 1, beta = 0}) for an untransposed B (a layer's
+     * {@code dW = X^T dY}): packs B once for every chunk, then as {@link #gemmPacked}.
+     * Bitwise {@code gemm.gemm(true, false, ...)}.
+     */
+    public void gemmTN(Gemm gemm, GemmWorkspace ws, int m, int n, int k, float[] a, int aOff, int lda,
+                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        final int rows = chunkRows(m, n, k);
+        if (rows >= m) { // one chunk: nobody could help
+            gemm.gemm(true, false, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, ldc, ws);
+            return;
+        }
+        gemm.packB(false, k, n, 0, n, b, bOff, ldb, packScratch, 0);
+        share(gemm, ws, rows, true, m, n, k, a, aOff, lda, packScratch, 0, c, cOff, ldc);
+    }
+
+    /** Publishes the product as a job of chunks of {@code rows} rows, computes chunks, waits for the helpers' chunks. */
+    private void share(Gemm gemm, GemmWorkspace ws, int rows, boolean transA, int m, int n, int k, float[] a, int aOff,
+                       int lda, float[] packed, int pOff, float[] c, int cOff, int ldc) {
+        final int chunks = (m + rows - 1) / rows;
         this.transA = transA;
         this.m = m;
         this.n = n;
@@ -174,21 +197,6 @@ public final class SharedProducts {
             throw t;
         }
         this.a = this.packed = this.c = null;
-    }
-
-    /**
-     * Owner: {@code C = A^T * B} ({@code alpha = 1, beta = 0}) for an untransposed B (a layer's
-     * {@code dW = X^T dY}): packs B once for every chunk, then as {@link #gemmPacked}.
-     * Bitwise {@code gemm.gemm(true, false, ...)}.
-     */
-    public void gemmTN(Gemm gemm, GemmWorkspace ws, int m, int n, int k, float[] a, int aOff, int lda,
-                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        if (chunkRows(m, n, k) >= m) { // one chunk: nobody could help
-            gemm.gemm(true, false, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, ldc, ws);
-            return;
-        }
-        gemm.packB(false, k, n, 0, n, b, bOff, ldb, packScratch, 0);
-        gemmPacked(gemm, ws, true, m, n, k, a, aOff, lda, packScratch, 0, c, cOff, ldc);
     }
 
     private void chunk(Gemm gemm, GemmWorkspace ws, int index) {
