@@ -137,14 +137,11 @@ class EngineTest {
      * 1..T-1): a slowed core, without sleeping (which could allocate).
      */
     private static Gemm slowOnPoolThreads(Gemm g, long delayNanos) {
-        return new DelegatingGemm(g) {
-            @Override
-            protected void before() {
-                if (Thread.currentThread().getName().startsWith("forkprop-worker-")) {
-                    for (long t0 = System.nanoTime(); System.nanoTime() - t0 < delayNanos; ) Thread.onSpinWait();
-                }
+        return DelegatingGemm.around(g, () -> {
+            if (Thread.currentThread().getName().startsWith("forkprop-worker-")) {
+                for (long t0 = System.nanoTime(); System.nanoTime() - t0 < delayNanos; ) Thread.onSpinWait();
             }
-        };
+        });
     }
 
     /** An injected worker fault ends the step with its cause, fast, and leaves step k-1's parameters. */

@@ -4,30 +4,34 @@ import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.GemmWorkspace;
 
 /**
- * A kernel for tests that runs {@link #before} ahead of every product and then the real kernel's:
- * a slowed core (a delay on some threads) or a failing one (a throw).
+ * A kernel for tests that runs a hook ahead of every product and then the real kernel's: a slowed
+ * core (a delay on some threads) or a failing one (a throw).
  */
-public abstract class DelegatingGemm implements Gemm {
+public final class DelegatingGemm implements Gemm {
     private final Gemm g;
+    private final Runnable before;
 
-    protected DelegatingGemm(Gemm g) {
+    private DelegatingGemm(Gemm g, Runnable before) {
         this.g = g;
+        this.before = before;
     }
 
-    /** Runs on the calling thread before each {@code gemm} and {@code gemmPacked}. */
-    protected abstract void before();
+    /** {@code g}, with {@code before} run on the calling thread ahead of each {@code gemm} and {@code gemmPacked}. */
+    public static Gemm around(Gemm g, Runnable before) {
+        return new DelegatingGemm(g, before);
+    }
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
-        before();
+        before.run();
         g.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, ws);
     }
 
     @Override
     public void gemmPacked(boolean transA, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                            float[] packed, int pOff, float beta, float[] c, int cOff, int ldc, GemmWorkspace ws) {
-        before();
+        before.run();
         g.gemmPacked(transA, m, n, k, alpha, a, aOff, lda, packed, pOff, beta, c, cOff, ldc, ws);
     }
 

@@ -61,23 +61,16 @@ class SharedProductsTest {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             Gemm plain = Gemms.best();
             Thread owner = Thread.currentThread();
-            Gemm slowOwner = new DelegatingGemm(plain) {
-                @Override
-                protected void before() {
-                    if (Thread.currentThread() == owner) sleep(1);
-                }
-            };
+            Gemm slowOwner = DelegatingGemm.around(plain, () -> {
+                if (Thread.currentThread() == owner) sleep(1);
+            });
             SharedProducts board = new SharedProducts(1 << 16, 1, 4);
             AtomicInteger helped = new AtomicInteger();
             AtomicReference<Throwable> failed = new AtomicReference<>();
-            Gemm sometimesSlowHelper = new DelegatingGemm(plain) {
-                int calls;
-
-                @Override
-                protected void before() {
-                    if (calls++ % 3 == 0) sleep(3); // the owner runs out of chunks before this one is done
-                }
-            };
+            int[] calls = {0}; // the helper thread's only
+            Gemm sometimesSlowHelper = DelegatingGemm.around(plain, () -> {
+                if (calls[0]++ % 3 == 0) sleep(3); // the owner runs out of chunks before this one is done
+            });
             Thread helper = new Thread(() -> {
                 GemmWorkspace ws = plain.newWorkspace();
                 try {
@@ -115,13 +108,10 @@ class SharedProductsTest {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
             Gemm plain = Gemms.best();
             Thread owner = Thread.currentThread();
-            Gemm failsInHelper = new DelegatingGemm(plain) {
-                @Override
-                protected void before() {
-                    if (Thread.currentThread() != owner) throw new IllegalStateException("helper broke");
-                    sleep(2); // the owner is slow: the helper gets a chunk
-                }
-            };
+            Gemm failsInHelper = DelegatingGemm.around(plain, () -> {
+                if (Thread.currentThread() != owner) throw new IllegalStateException("helper broke");
+                sleep(2); // the owner is slow: the helper gets a chunk
+            });
             SharedProducts board = new SharedProducts(1 << 16, 1, 1);
             AtomicReference<Throwable> helperSaw = new AtomicReference<>();
             Thread helper = new Thread(() -> {
@@ -151,14 +141,10 @@ class SharedProductsTest {
     @Test
     void ownerFailureClosesTheJob() {
         Gemm plain = Gemms.best();
-        Gemm failsSecond = new DelegatingGemm(plain) {
-            int calls;
-
-            @Override
-            protected void before() {
-                if (++calls == 2) throw new IllegalStateException("owner broke");
-            }
-        };
+        int[] calls = {0};
+        Gemm failsSecond = DelegatingGemm.around(plain, () -> {
+            if (++calls[0] == 2) throw new IllegalStateException("owner broke");
+        });
         SharedProducts board = new SharedProducts(1 << 16, 1, 1);
         Product p = new Product(plain, 40, 16, 16, new SplittableRandom(1));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.runShared(board, plain.newWorkspace(), failsSecond));
