@@ -36,9 +36,10 @@ JAVA="$JDK/bin/java"
 
 MVN_FLAGS=(-B -ntp)
 
+# The Maven Wrapper: fetches the Maven that .mvn/wrapper/maven-wrapper.properties names into
+# ~/.m2/wrapper on first use, so a JDK is all a machine needs.
 mvn_run() {
-  command -v mvn >/dev/null || die "Maven not found: install it (apt-get install maven) and retry."
-  MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow" mvn "${MVN_FLAGS[@]}" "$@"
+  MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow" "$ROOT/mvnw" "${MVN_FLAGS[@]}" "$@"
 }
 
 TRAINER_JAR="$ROOT/trainer/target/forkprop-trainer-0.1.0-SNAPSHOT-all.jar"
@@ -53,7 +54,7 @@ ensure_built() {
     return
   fi
   echo "forkprop: building (sources changed)..." >&2
-  mvn_run -q -DskipTests package >&2 || die "build failed: run 'mvn -DskipTests package' with JAVA_HOME=$JDK to see why."
+  mvn_run -q -DskipTests package >&2 || die "build failed: run './mvnw -DskipTests package' with JAVA_HOME=$JDK to see why."
 }
 
 # SerialGC: the step loop allocates nothing, so the collector only sees start-up garbage, and
