@@ -7,7 +7,7 @@ import dev.forkprop.data.Normalization;
 import dev.forkprop.engine.Engine;
 import dev.forkprop.kernels.Gemms;
 import dev.forkprop.model.Network;
-import dev.forkprop.model.Pass;
+import dev.forkprop.model.ShardContext;
 import dev.forkprop.model.Workspace;
 import dev.forkprop.optim.GradClip;
 import dev.forkprop.optim.Hyper;
@@ -58,7 +58,7 @@ public final class EvalCommand implements Callable<Integer> {
         final int classes = net.out(), in = net.in(), chunk = 256;
         long[][] counts = new long[classes][classes];
         Workspace w = net.newWorkspace(chunk, l.targetWidth());
-        Pass p = net.newPass(Gemms.best());
+        ShardContext p = net.newContext(Gemms.best());
         p.params = l.params();
         p.buffers = l.buffers();
         p.train = false;

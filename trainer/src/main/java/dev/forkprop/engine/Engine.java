@@ -6,9 +6,7 @@ import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.Vec;
 import dev.forkprop.loss.Loss;
 import dev.forkprop.model.Network;
-import dev.forkprop.model.Pass;
-import dev.forkprop.model.SharedProducts;
-import dev.forkprop.model.WeightPacks;
+import dev.forkprop.model.ShardContext;
 import dev.forkprop.model.Workspace;
 import dev.forkprop.optim.GradClip;
 import dev.forkprop.optim.Optimizer;
@@ -41,9 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ol>
  * A fourth, <b>pack</b> (worker w packs its share of the panels from {@link #params}), runs
  * only when the packs are not those of the parameters: before the first step, after
- * {@link #paramsWritten()}, after a failed update, and before every evaluation.
- * (It used to run every step: the fused update saves its barrier and its reading of the weights
- * from memory.)
+ * {@link #paramsWritten()}, after a failed update, and before every evaluation; packing inside the
+ * update instead of in a phase of its own saves a barrier and a second reading of the weights.
  * Between phases the calling thread (the coordinator) combines the per-shard losses and per-block
  * norm partials in fixed order, decides whether the step is finite, and fixes the optimizer's
  * scalars. No locks and no CAS on data (the one CAS, in {@link SharedProducts}, claims a block of
@@ -468,7 +465,8 @@ public final class Engine implements AutoCloseable {
         final int id;
         Throwable failure;
         Workspace ws;
-        Pass pass;
+        ShardContext context;
+        EngineProducts products;
         double evalLoss;
         long evalCorrect;
         /** Chunks of other workers' products this worker computed, over the engine's life. */
@@ -513,11 +511,11 @@ public final class Engine implements AutoCloseable {
             if (ws == null) {
                 // Allocated by the first thread to run this worker, for locality.
                 ws = net.newWorkspace(plan.maxShardRows(), targetWidth);
-                pass = net.newPass(gemm);
-                pass.params = params;
-                pass.buffers = buffers;
-                pass.packs = packs;
-                pass.seed = seed;
+                products = new EngineProducts(gemm, packs);
+                context = new ShardContext(products);
+                context.params = params;
+                context.buffers = buffers;
+                context.seed = seed;
                 for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) {
                     grads[s] = net.newParams();
                 }
@@ -532,7 +530,7 @@ public final class Engine implements AutoCloseable {
                 if (stepNo == faultStep && id == faultWorker && !faultKillsTask) {
                     throw new IllegalStateException("injected fault in worker " + id + " at step " + stepNo);
                 }
-                final Pass p = pass;
+                final ShardContext p = context;
                 final Workspace w = ws;
                 final int in = net.in(), out = net.out();
                 p.train = true;
@@ -540,7 +538,7 @@ public final class Engine implements AutoCloseable {
                 for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) {
                     final int rows = plan.rows(s), r0 = plan.rowStart(s);
                     if (share) {
-                        p.shared = boards[s];
+                        products.shard = boards[s];
                         boards[s].begin();
                     }
                     load(w, r0, rows, in, out);
@@ -556,7 +554,7 @@ public final class Engine implements AutoCloseable {
                 if (share) for (int s = plan.shardStart(id); s < plan.shardEnd(id); s++) boards[s].finish(r);
                 throw t;
             } finally {
-                if (pass != null) pass.shared = null;
+                if (products != null) products.shard = null;
             }
             if (share) helpOthers(r);
         }
@@ -575,7 +573,7 @@ public final class Engine implements AutoCloseable {
                     final SharedProducts b = boards[s];
                     if (b.finished(r)) continue; // own shards included
                     open = true;
-                    if (b.help(gemm, pass.gemmWs)) {
+                    if (b.help(gemm, products.ws)) {
                         worked = true;
                         helped++;
                     }
@@ -638,7 +636,7 @@ public final class Engine implements AutoCloseable {
 
         private void evaluateChunks() {
             ensureState();
-            final Pass p = pass;
+            final ShardContext p = context;
             final Workspace w = ws;
             final int in = net.in(), out = net.out();
             p.train = false;

@@ -37,7 +37,7 @@ public final class Activation implements Layer {
     }
 
     @Override
-    public void forward(Pass p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
+    public void forward(ShardContext p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
         final int n = rows * width;
         switch (kind) {
             case RELU -> Activations.relu(x, xOff, y, yOff, n);
@@ -49,7 +49,7 @@ public final class Activation implements Layer {
     }
 
     @Override
-    public void backward(Pass p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
+    public void backward(ShardContext p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
                          float[] dx, int dxOff, int rows, float[] state, float[] grad) {
         if (dx == null) return;
         final int n = rows * width;

@@ -68,7 +68,7 @@ public final class BatchNorm implements Layer {
     }
 
     @Override
-    public void forward(Pass p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
+    public void forward(ShardContext p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
         final float[] prm = p.params;
         if (!p.train) {
             final float[] buf = p.buffers;
@@ -114,7 +114,7 @@ public final class BatchNorm implements Layer {
     }
 
     @Override
-    public void backward(Pass p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
+    public void backward(ShardContext p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
                          float[] dx, int dxOff, int rows, float[] state, float[] grad) {
         final float[] prm = p.params;
         final int invStd = stateInv(rows), meanOff = invStd + width, varOff = meanOff + width;

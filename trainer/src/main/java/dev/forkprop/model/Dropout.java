@@ -38,7 +38,7 @@ public final class Dropout implements Layer {
     }
 
     @Override
-    public void forward(Pass p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
+    public void forward(ShardContext p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
         final int n = rows * width;
         if (!p.train || rate == 0f) {
             System.arraycopy(x, xOff, y, yOff, n);
@@ -61,7 +61,7 @@ public final class Dropout implements Layer {
     }
 
     @Override
-    public void backward(Pass p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
+    public void backward(ShardContext p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
                          float[] dx, int dxOff, int rows, float[] state, float[] grad) {
         if (dx == null) return;
         final int n = rows * width;

@@ -52,8 +52,8 @@ public interface Layer {
      */
     default void commitStatistics(float[] reduced, int shards, float[] buffers) {}
 
-    void forward(Pass p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state);
+    void forward(ShardContext p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state);
 
-    void backward(Pass p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
+    void backward(ShardContext p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
                   float[] dx, int dxOff, int rows, float[] state, float[] grad);
 }

@@ -43,7 +43,7 @@ public final class LayerNorm implements Layer {
     }
 
     @Override
-    public void forward(Pass p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
+    public void forward(ShardContext p, float[] x, int xOff, float[] y, int yOff, int rows, float[] state) {
         final float[] prm = p.params;
         final int rstdOff = rows * width;
         for (int r = 0; r < rows; r++) {
@@ -67,7 +67,7 @@ public final class LayerNorm implements Layer {
     }
 
     @Override
-    public void backward(Pass p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
+    public void backward(ShardContext p, float[] x, int xOff, float[] y, int yOff, float[] dy, int dyOff,
                          float[] dx, int dxOff, int rows, float[] state, float[] grad) {
         final float[] prm = p.params;
         final int rstdOff = rows * width;

@@ -43,8 +43,8 @@ public final class Network {
         int dense = 0;
         for (Layer l : layers) {
             if (l instanceof Dense d) {
-                if (d.packIndex >= 0) throw new IllegalArgumentException("a dense layer instance can be in one network only");
-                d.packIndex = dense++;
+                if (d.denseIndex >= 0) throw new IllegalArgumentException("a dense layer instance can be in one network only");
+                d.denseIndex = dense++;
             }
         }
     }
@@ -92,13 +92,13 @@ public final class Network {
         return new Workspace(this, maxRows, targetWidth);
     }
 
-    /** A per-thread pass context using this kernel. */
-    public Pass newPass(Gemm gemm) {
-        return new Pass(gemm);
+    /** A per-thread shard context whose dense layers compute their products with {@code gemm} ({@link DirectProducts}). */
+    public ShardContext newContext(Gemm gemm) {
+        return new ShardContext(new DirectProducts(gemm));
     }
 
     /** Forward over {@code rows} rows of {@code w.input()}; the logits land in {@code w.output()}. */
-    public void forward(Pass p, Workspace w, int rows) {
+    public void forward(ShardContext p, Workspace w, int rows) {
         for (int l = 0; l < layers.length; l++) {
             layers[l].forward(p, w.act[l], 0, w.act[l + 1], 0, rows, w.state[l]);
         }
@@ -109,7 +109,7 @@ public final class Network {
      * and statistics regions) with this shard's contribution. Must follow a training-mode
      * {@link #forward} of the same rows on the same workspace.
      */
-    public void backward(Pass p, Workspace w, int rows, float[] grad) {
+    public void backward(ShardContext p, Workspace w, int rows, float[] grad) {
         float[] dy = w.dLogits;
         for (int l = layers.length - 1; l >= 0; l--) {
             // The first layer's input gradient is never needed.

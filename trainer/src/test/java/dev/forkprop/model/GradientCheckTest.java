@@ -41,7 +41,7 @@ class GradientCheckTest {
         layer.init(params, buffers, Init.XAVIER_NORMAL, rnd);
         // perturb norm params away from 1/0 so their gradients are exercised
         for (int i = 0; i < layout.trainable(); i++) params[i] += (float) (rnd.nextDouble() - 0.5) * 0.2f;
-        Pass p = new Pass(GemmReference.INSTANCE);
+        ShardContext p = new ShardContext(new DirectProducts(GemmReference.INSTANCE));
         p.params = params;
         p.buffers = buffers;
         p.train = true;
@@ -132,7 +132,7 @@ class GradientCheckTest {
     private static void checkNetwork(String name, Network net, Loss loss, int rows, int targetWidth) {
         float[] params = net.newParams(), buffers = net.newBuffers();
         net.init(params, buffers, Init.XAVIER_NORMAL, 3);
-        Pass p = net.newPass(Gemms.best());
+        ShardContext p = net.newContext(Gemms.best());
         p.params = params;
         p.buffers = buffers;
         p.train = true;

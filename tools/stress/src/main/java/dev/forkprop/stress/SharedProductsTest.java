@@ -3,7 +3,7 @@ package dev.forkprop.stress;
 import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.GemmWorkspace;
 import dev.forkprop.kernels.Gemms;
-import dev.forkprop.model.SharedProducts;
+import dev.forkprop.engine.SharedProducts;
 import java.util.Arrays;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.JCStressTest;

@@ -4,7 +4,7 @@ import dev.forkprop.engine.Engine;
 import dev.forkprop.engine.PhaseCountdown;
 import dev.forkprop.kernels.Gemms;
 import dev.forkprop.model.Network;
-import dev.forkprop.model.WeightPacks;
+import dev.forkprop.engine.WeightPacks;
 import dev.forkprop.optim.Hyper;
 import dev.forkprop.optim.Optimizer;
 import dev.forkprop.optim.Optimizers;

@@ -1,9 +1,14 @@
-package dev.forkprop.model;
+package dev.forkprop.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forkprop.model.DirectProducts;
+import dev.forkprop.model.Init;
+import dev.forkprop.model.Network;
+import dev.forkprop.model.ShardContext;
+import dev.forkprop.model.Workspace;
 import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.Gemms;
 import dev.forkprop.kernels.ScalarGemm;
@@ -120,13 +125,12 @@ class WeightPacksTest {
         float[][] outs = new float[2][];
         for (int variant = 0; variant < 2; variant++) {
             Workspace w = net.newWorkspace(rows, 1);
-            Pass p = net.newPass(g);
+            ShardContext p = new ShardContext(variant == 0 ? new DirectProducts(g) : new EngineProducts(g, packs));
             p.params = params;
             p.buffers = buffers;
             p.train = true;
             p.seed = 9;
             p.step = 1;
-            p.packs = variant == 0 ? null : packs;
             SplittableRandom rnd = new SplittableRandom(5);
             for (int i = 0; i < rows * net.in(); i++) w.input()[i] = (float) rnd.nextGaussian();
             net.forward(p, w, rows);

@@ -1,10 +1,13 @@
-package dev.forkprop.model;
+package dev.forkprop.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.forkprop.model.DelegatingGemm;
+import dev.forkprop.model.Network;
+import dev.forkprop.model.Init;
 import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.GemmWorkspace;
 import dev.forkprop.kernels.Gemms;

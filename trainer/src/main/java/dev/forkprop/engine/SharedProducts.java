@@ -1,6 +1,9 @@
-package dev.forkprop.model;
+package dev.forkprop.engine;
 
 import dev.forkprop.kernels.Gemm;
+import dev.forkprop.model.Dense;
+import dev.forkprop.model.Layer;
+import dev.forkprop.model.Network;
 import dev.forkprop.kernels.GemmWorkspace;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,6 +1,9 @@
-package dev.forkprop.model;
+package dev.forkprop.engine;
 
 import dev.forkprop.kernels.Gemm;
+import dev.forkprop.model.Dense;
+import dev.forkprop.model.Layer;
+import dev.forkprop.model.Network;
 
 /**
  * The dense layers' weights pre-packed for the kernel ({@link Gemm#packB}), shared read-only by
@@ -54,7 +57,7 @@ public final class WeightPacks {
         for (int l = 0, d = 0; l < layers.length; l++) {
             if (!(layers[l] instanceof Dense layer)) continue;
             dense[d] = layer;
-            assert layer.packIndex == d : "Network numbers its dense layers in order";
+            assert layer.denseIndex() == d : "Network numbers its dense layers in order";
             fwdOff[d] = size;
             size += gemm.packedBSize(layer.in(), layer.out());
             panelStart[2 * d] = panels;
@@ -149,10 +152,10 @@ public final class WeightPacks {
     /** Bytes held, for memory accounting. */
     public long bytes() { return 4L * data.length; }
 
-    int forwardOffset(int packIndex) { return (int) fwdOff[packIndex]; }
+    int forwardOffset(int denseIndex) { return (int) fwdOff[denseIndex]; }
 
     /** Offset of layer's W^T pack, or -1 when it has none (the first layer). */
-    int backwardOffset(int packIndex) { return (int) bwdOff[packIndex]; }
+    int backwardOffset(int denseIndex) { return (int) bwdOff[denseIndex]; }
 
     /**
      * Packs part {@code part} of {@code parts} of every dense layer's weights from {@code params}:
