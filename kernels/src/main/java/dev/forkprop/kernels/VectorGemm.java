@@ -197,9 +197,9 @@ public final class VectorGemm implements Gemm {
     /**
      * Rows {@code [p0, p1)}, columns {@code [n0, n1)} of
      * {@link #packB} of an untransposed B, row by row: each row of B is read once, front to back,
-     * and its NR-column pieces go to their micro-panels with two vector copies each. (Panel by
-     * panel, the first version, read 128 bytes per row with a row's stride between reads and
-     * copied them with a System.arraycopy call each: 0.85 ms for a cold 1024 x 1024 B.)
+     * and its NR-column pieces go to their micro-panels with two vector copies each. (Packing
+     * panel by panel instead reads 128 bytes per row with a row's stride between reads and copies
+     * them with a System.arraycopy call each: 0.85 ms for a cold 1024 x 1024 B.)
      */
     private static void packRows(int k, int n, int p0, int p1, int n0, int n1, float[] b, int bOff, int ldb,
                                  float[] packed, int pOff) {
@@ -282,10 +282,11 @@ public final class VectorGemm implements Gemm {
                         // column, each micro-tile's 12 rows land in 12 pages. The A micro-panel stays
                         // in L1 and the B panel, at most KC x NC floats (1 MiB), is re-read from L2
                         // for every strip. dW = X^T * dY into the cold gradient buffer of a
-                        // 784-1024-1024-10 step, both orders alternating in one JVM: 1024 x 1024 at
-                        // k = 128, 157-158 -> 173-174 GFLOPS; at k = 256, 158-168 -> 164-177;
-                        // 784 x 1024 at k = 128, 151-152 -> 164. With C hot, within 2%. A larger
-                        // panel (NN 256 x 288 x 1024: 1.1 MiB) measured 10% slower this way.
+                        // 784-1024-1024-10 step, both orders alternating in one JVM (column by
+                        // column -> strips): 1024 x 1024 at k = 128, 157-158 -> 173-174 GFLOPS; at
+                        // k = 256, 158-168 -> 164-177; 784 x 1024 at k = 128, 151-152 -> 164. With
+                        // C hot, within 2%. A larger panel (NN 256 x 288 x 1024: 1.1 MiB) measured
+                        // 10% slower this way.
                         for (int ir = 0; ir < mc; ir += MR) {
                             final int rows = Math.min(MR, mc - ir);
                             for (int jr = 0; jr < nc; jr += NR) {
@@ -392,8 +393,8 @@ public final class VectorGemm implements Gemm {
      * them in zmm registers (24 + 2 for B + 1 broadcast <= 32). The accumulators go to
      * {@code tile} ({@code [MR][NR]} at {@code to}, L1-resident) and {@link #storeTile} applies
      * alpha and beta: keeping this method small is what lets C1 compile it (tier 3 profiling, then
-     * C2); with the stores inlined here C1 ran out of virtual registers and the method stayed
-     * interpreted-speed at tier 2, boxing every vector. The extra 2*MR stores and loads per tile
+     * C2); with the stores inlined here C1 runs out of virtual registers and the method stays at
+     * interpreted speed at tier 2, boxing every vector. The extra 2*MR stores and loads per tile
      * are under 1% of the {@code 2*MR*kc} FMAs.
      */
     static void kernel(int kc, float[] pa, int ao, float[] pb, int bo,
@@ -625,9 +626,9 @@ public final class VectorGemm implements Gemm {
      * The depth of the reduction blocks for a product of depth {@code k > 0}: k cut into the fewest
      * blocks of at most {@link #KC_MAX}, each ceil(k / blocks) deep but the last, which takes the
      * rest (784: 262 + 262 + 260; for k in the thousands the last can be much shallower). Cutting
-     * 784 (an MNIST layer) at KC left a last block 16 deep, a full pass over C (read, add, write)
+     * 784 (an MNIST layer) at KC leaves a last block 16 deep, a full pass over C (read, add, write)
      * for 16 FMAs per element; cut 262 + 262 + 260, the first layer's forward product
-     * (128 x 784 x 1024) went from 148-149 to 154 GFLOPS (both alternating in one JVM). Blocks up
+     * (128 x 784 x 1024) runs at 154 GFLOPS against 148-149 (both alternating in one JVM). Blocks up
      * to KC_MAX deep keep the B micro-panel (36 KiB) in L1.
      */
     static int kcStep(int k) {
