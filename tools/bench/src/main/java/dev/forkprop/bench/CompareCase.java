@@ -14,7 +14,7 @@ import java.util.Locale;
  */
 record CompareCase(String model, int batch, String optimizer) {
 
-    /** Issue #6's cases, smallest first. */
+    /** The cases {@code bench compare} runs when none are given, smallest first. */
     static final List<CompareCase> DEFAULTS = List.of(
             parse("784-100-10:32:sgd"),
             parse("784-256-256-10:128:adam"),

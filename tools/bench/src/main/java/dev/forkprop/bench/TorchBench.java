@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * <p>OpenBLAS's kernels: by default ({@code auto}) the child runs without
  * {@code OPENBLAS_CORETYPE}, so OpenBLAS picks the kernels for this CPU (on the 2-core EPYC VM:
  * Cooperlake, AVX-512, where the machine's {@code OPENBLAS_CORETYPE=Haswell} pins AVX2 kernels that
- * made PyTorch 1.2-1.7x slower); {@code inherit} keeps this process's value; any other value is set.
+ * make PyTorch 1.2-1.7x slower); {@code inherit} keeps this process's value; any other value is set.
  *
  * <p>A fresh process per run, like the fresh engine per forkprop run: {@code OPENBLAS_NUM_THREADS}
  * is only read when the BLAS library loads, and no run inherits another's allocator state. The

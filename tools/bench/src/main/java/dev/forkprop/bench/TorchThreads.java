@@ -10,7 +10,8 @@ import java.util.Map;
  * which runs element-wise ops, reductions and the optimizer, and the BLAS pool (OpenBLAS's pthreads,
  * {@code OPENBLAS_NUM_THREADS}, read once when the library loads), which runs every matrix product.
  * <ul>
- *   <li>{@code blas}: intra-op 1, BLAS T. Issue #6 found this fastest with Debian's torch.
+ *   <li>{@code blas}: intra-op 1, BLAS T. The fastest of the three with Debian's torch on the
+ *       default cases.
  *   <li>{@code both}: intra-op T, BLAS T: what {@code torch.set_num_threads(T)} alone gives.
  *       Both pools spin on the same T cores.
  *   <li>{@code intra}: intra-op T, BLAS 1.

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class CompareCaseTest {
 
     @Test
-    void textRoundTripsAndTheDefaultsAreTheIssuesCases() {
+    void textRoundTripsAndTheDefaultsAreTheFourStandardCases() {
         for (CompareCase c : CompareCase.DEFAULTS) assertEquals(c, CompareCase.parse(c.text()));
         assertEquals(List.of("784-100-10:32:sgd", "784-256-256-10:128:adam", "784-1024-1024-10:256:adam",
                 "784-4096-4096-10:512:momentum"), CompareCase.DEFAULTS.stream().map(CompareCase::text).toList());
