@@ -8,8 +8,9 @@ package dev.forkprop.data;
  * <p>Features travel in the form that is cheapest for the loader: an image dataset's rows as its
  * raw pixel bytes ({@link #pixels}; each worker normalises its own rows while it copies them into
  * its workspace, see {@link #copyFeatures}), other datasets' rows as floats ({@link #features}).
- * The loader is one thread; normalising every pixel there (0.17 ms per 256 MNIST rows) took a core
- * from a worker in the middle of each step, and a 2-core step then waited for it at the barrier.
+ * The loader is one thread; normalising every pixel there (0.17 ms per 256 MNIST rows) would take
+ * a core from a worker in the middle of each step, and a 2-core step would wait for it at the
+ * barrier.
  *
  * <p>Ownership: between the loader's claim and its publication only the loader thread writes a
  * slot; from {@link SpscBatchPrefetch#take()} until {@link #release()} only the consumer (the

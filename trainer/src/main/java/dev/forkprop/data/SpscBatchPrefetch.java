@@ -79,15 +79,17 @@ public final class SpscBatchPrefetch implements AutoCloseable {
      * so the wake-up is not lost; if it were, the bounded park would cost at most 20 ms of
      * prefetch (four batches are ahead), never a hang. One unpark (a futex wake, ~2 us) per step at
      * most, on the coordinator between compute and reduce; the alternative, a loader polling every
-     * 50 us, costs 20k wake-ups a second on cores the workers need. The bound was 1 ms until the
-     * fourth session: then a full ring woke the loader every millisecond, and with the reporter's
-     * 1 ms park (SpscTelemetryRing) the two took a worker's core about 1,000 times a second
-     * (measured: 14-18k involuntary context switches per worker thread in an 18 s run, 2.2-2.4k with
-     * both at 20 ms; 784-256-256-10 at 2 threads went from 154-161k to 178-182k samples/s).
+     * 50 us, costs 20k wake-ups a second on cores the workers need. Why the bound is 20 ms and not
+     * 1 ms: with a 1 ms bound a full ring wakes the loader every millisecond, and together with a
+     * 1 ms reporter park (SpscTelemetryRing) the two take a worker's core about 1,000 times a second
+     * (measured in an 18 s run: 14-18k involuntary context switches per worker thread with both at
+     * 1 ms, 2.2-2.4k with both at 20 ms; 784-256-256-10 at 2 threads: 154-161k samples/s at 1 ms,
+     * 178-182k at 20 ms).
      *
      * Pixels: for an image dataset the loader gathers raw bytes (BatchSlot.pixels) and the workers
-     * normalise their own rows; the loader's CPU per step fell by about 40% (a batch's rows are
-     * random rows of a 47 MB array, so its time is mostly cache misses, not the conversion).
+     * normalise their own rows, which costs the loader about 40% less CPU per step than
+     * normalising in the loader (a batch's rows are random rows of a 47 MB array, so its time is
+     * mostly cache misses, not the conversion).
      */
     /** Ring capacity in batches; see the design notes for why 4. */
     public static final int SLOTS = 4;

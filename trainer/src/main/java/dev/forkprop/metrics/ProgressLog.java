@@ -7,7 +7,7 @@ import java.util.Locale;
  * The human-readable progress lines: one step line at most every {@code everyNanos} (measured by
  * the producer's {@link StepEvent#nanoTime}) and one line per finished epoch. Formatting and I/O
  * happen here, on the reporter thread, so the training loop never waits on a terminal. Not a
- * metrics file: the machine-readable record is the .hlog (and later metrics.jsonl).
+ * metrics file: the machine-readable records are the .hlog and metrics.jsonl.
  *
  * <p>Threading: reporter thread only. Allocates (formatting) once per printed line.
  */

@@ -55,9 +55,9 @@ public final class SpscTelemetryRing implements AutoCloseable {
      * condition on every publish and wake the parked reporter through the scheduler each step; a
      * busy-spin or yielding strategy would burn one of the 2 cores the workers need. The cost is up
      * to 20 ms of reporting latency (nobody reads a progress line that fast) and 50 wake-ups a
-     * second. The park was 1 ms until the fourth session, and those 1,000 wake-ups a second were not
-     * free: each took a worker's core for a moment, and a 2-thread step waited for that worker at
-     * the barrier (see SpscBatchPrefetch's notes for the measurement). At the fastest steps (0.1 ms)
+     * second. A 1 ms park would mean 1,000 wake-ups a second, and they are not free: each takes a
+     * worker's core for a moment, and a 2-thread step waits for that worker at the barrier (see
+     * SpscBatchPrefetch's notes for the measurement). At the fastest steps (0.1 ms)
      * 20 ms is 200 events, a fifth of the ring.
      */
     /** The reporter's park while the ring is empty; see the design notes for why 20 ms. */

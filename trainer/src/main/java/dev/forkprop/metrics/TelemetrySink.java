@@ -1,10 +1,10 @@
 package dev.forkprop.metrics;
 
 /**
- * A consumer of the telemetry ring: progress log, latency histograms, and later the metrics.jsonl
- * writer and the checkpointer. All sinks of one {@link SpscTelemetryRing} run on its single
- * reporter thread, in registration order, so a sink needs no synchronization of its own and is
- * the single writer of whatever it owns.
+ * A consumer of the telemetry ring: the progress display, the latency histograms, the
+ * metrics.jsonl writer and the training curves. All sinks of one {@link SpscTelemetryRing} run on
+ * its single reporter thread, in registration order, so a sink needs no synchronization of its
+ * own and is the single writer of whatever it owns.
  *
  * <p>A sink that throws is reported once through {@link SpscTelemetryRing#failures()} and not
  * called again (its {@link #onClose()} is still attempted); the other sinks and the producer go
