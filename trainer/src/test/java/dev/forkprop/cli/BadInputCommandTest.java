@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bad input at the command line (issue 5): a truncated IDX file, a wrong magic number, image and
+ * Bad input at the command line: a truncated IDX file, a wrong magic number, image and
  * label counts that disagree, a CSV with a NaN, a checkpoint with one flipped byte, a model spec
  * typo and {@code --batch 0}. Each must print exactly one non-empty line on stderr that names the
  * problem, nothing on stdout, no stack trace, and exit with code 2.

@@ -92,7 +92,7 @@ class TrainCommandTest {
         assertOneLineError(run("train", "--bogus"), "Unknown option: '--bogus'");
         assertOneLineError(run("train", "--data", "cifar"), "cifar");
         assertOneLineError(run("train", "--data-dir", mirrorDataDir(), "--optimizer", "rmsprop"), "unknown optimizer 'rmsprop'");
-        // Arguments are literal: "@DIR" was read as an argument file by picocli, a stack trace for a directory.
+        // Arguments are literal: picocli's default would read "@DIR" as an argument file, a stack trace for a directory.
         assertOneLineError(run("train", "--batch", "@" + mirrorDataDir()), "'@" + mirrorDataDir() + "' is not an int");
         assertOneLineError(run("train", "--data", "@" + mirrorDataDir()), "unknown dataset '@" + mirrorDataDir() + "'");
         assertOneLineError(run("train", "--clip", "NaN"), "--clip must be >= 0 (0: off), got NaN");

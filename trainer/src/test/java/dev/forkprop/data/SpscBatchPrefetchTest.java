@@ -49,7 +49,7 @@ class SpscBatchPrefetchTest {
         return out;
     }
 
-    /** The shuffle the trainer used before the loader: Fisher-Yates drawing from a new SplittableRandom. */
+    /** The reference shuffle: Fisher-Yates drawing from a new SplittableRandom, as SpscBatchPrefetch.shuffle must. */
     static void reference(int[] order, long seed) {
         for (int i = 0; i < order.length; i++) order[i] = i;
         SplittableRandom rnd = new SplittableRandom(seed);

@@ -150,9 +150,9 @@ class SpscTelemetryRingTest {
             throw new ArithmeticException("always (test)");
         };
         SpscTelemetryRing ring = SpscTelemetryRing.start(4, "t-throw", broken, alwaysBroken, healthy);
-        // A hang would never end; the bound is generous because on a starved machine (CI beside a
-        // benchmark at a higher priority) each lap of the 4-slot ring can wait out the reporter's
-        // 1 ms park several times over.
+        // A hang would never end; the bound is generous because each lap of the 4-slot ring can
+        // wait out the reporter's 20 ms park (250 laps: about 5 s), several times over on a starved
+        // machine (CI beside a benchmark at a higher priority).
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
             for (long s = 1; s <= 1_000; s++) publishBlocking(ring, s, s > 100, s, s * 10, s * 5, s * 3, s * 2);
             ring.close();

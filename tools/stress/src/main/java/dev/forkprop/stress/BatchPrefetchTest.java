@@ -76,7 +76,7 @@ public class BatchPrefetchTest {
      * The loader actor: one non-blocking pass (tryLoadNext); r4 = batches published (2 when the
      * third claim found slot 0 still held). Neither actor waits for the other: two actors that
      * wait for each other run in lock-step through jcstress's strides, and a stride on a loaded
-     * machine outlived jcstress's 30 s limit (TIMEOUT, a hard error that says nothing about the
+     * machine can outlive jcstress's 30 s limit (TIMEOUT, a hard error that says nothing about the
      * protocol). The production loop, runLoader, is tryLoadNext plus a bounded park.
      */
     static void load(SpscBatchPrefetch p, IIII_Result r) {

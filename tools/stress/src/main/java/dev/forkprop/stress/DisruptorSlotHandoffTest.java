@@ -24,9 +24,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * slot, and only then advances its {@link Sequence}, which gates the producer.
  *
  * <p>Neither actor ever waits for the other: the producer stops at the first claim the gate
- * refuses, the consumer at the first sequence not yet published. (An earlier version blocked in
- * {@code next()} and {@code waitFor}; two actors that wait for each other run in lock-step
- * through jcstress's strides, and on a loaded machine a stride outlived jcstress's 30 s limit:
+ * refuses, the consumer at the first sequence not yet published. (Not {@code next()} and
+ * {@code waitFor}, which block: two actors that wait for each other run in lock-step through
+ * jcstress's strides, and on a loaded machine a stride can outlive jcstress's 30 s limit:
  * TIMEOUT, a hard error that says nothing about the protocol.)
  *
  * <p>A ring of 2 slots and 3 publications: the third reuses slot 0, and the gate lets the producer
