@@ -39,7 +39,7 @@ public final class TrainCommand implements Callable<Integer> {
     String label;
     @Option(names = "--task", description = "CSV: classification (integer labels) or regression (real target) (default: ${DEFAULT-VALUE})")
     String task = "classification";
-    @Option(names = "--test-data", description = "CSV: a separate test file (default: the last 10% of the rows of --data)")
+    @Option(names = "--test-data", description = "CSV: a separate test file (default: the last 10%% of the rows of --data)")
     Path testData;
     @Option(names = "--normalize", description = "image pixels: standard ((x/255 - mean)/std of the dataset) or unit (x/255) (default: ${DEFAULT-VALUE})")
     String normalize = "standard";
