@@ -3,11 +3,14 @@ package dev.forkprop.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.forkprop.engine.Trainer;
 import dev.forkprop.metrics.CurvesChart;
 import dev.forkprop.metrics.LatencyChart;
 import dev.forkprop.metrics.MetricsJsonl;
 import dev.forkprop.metrics.TerminalProgress;
+import dev.forkprop.run.Position;
+import dev.forkprop.run.RunLength;
+import dev.forkprop.run.RunResult;
+import dev.forkprop.run.Trainer;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -66,14 +69,15 @@ public final class OutputOptions {
 
     /**
      * Adds the progress display and, with --out, the metrics.jsonl and curves.png sinks to
-     * {@code trainer}. A run resumed from {@code start} (not {@link Trainer.Start#FRESH}) continues
+     * {@code trainer}. A run resumed from {@code start} (a step after 0) continues
      * the metrics.jsonl of the run before it ({@link MetricsJsonl#reopen}); {@code validates}: the
      * run has a validation set.
      */
-    public void attach(Trainer trainer, PrintStream log, int epochs, int stepsPerEpoch, long totalSteps, boolean classification,
-                       double logEverySeconds, Trainer.Start start, boolean validates) {
+    public void attach(Trainer trainer, PrintStream log, RunLength length, boolean classification,
+                       double logEverySeconds, Position start, boolean validates) {
+        final int stepsPerEpoch = length.stepsPerEpoch();
         if (progress.equals("bar") || (progress.equals("auto") && TerminalProgress.isTerminal())) {
-            trainer.progress(new TerminalProgress(log, totalSteps, epochs, System.nanoTime()));
+            trainer.progress(new TerminalProgress(log, length.totalSteps(), length.epochs(), System.nanoTime()));
         }
         if (out == null) return;
         Path metrics = out.resolve("metrics.jsonl");
@@ -98,7 +102,7 @@ public final class OutputOptions {
      * With --out: writes latency.png from the run's latency histograms, and run.json: {@code
      * summary} (what --json prints) plus {@code config}, every option's value, and {@code argv}.
      */
-    public void finish(Trainer.Result result, ObjectNode summary) throws IOException {
+    public void finish(RunResult result, ObjectNode summary) throws IOException {
         if (out == null) return;
         LatencyChart.write(result.latency, out.resolve("latency.png"));
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -22,6 +22,11 @@ public interface Loss {
     String name();
 
     /** Parses {@code ce} / {@code cross-entropy}, {@code bce}, {@code mse}. */
+    /** The loss a run uses when none is named: cross-entropy for classification, mean squared error for regression. */
+    static String defaultName(boolean classification) {
+        return classification ? "ce" : "mse";
+    }
+
     static Loss parse(String name, int positiveClass) {
         return switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "ce", "cross-entropy", "crossentropy", "softmax" -> new SoftmaxCrossEntropy();

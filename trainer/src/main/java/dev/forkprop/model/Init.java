@@ -13,6 +13,11 @@ public enum Init {
     HE_NORMAL, HE_UNIFORM, XAVIER_NORMAL, XAVIER_UNIFORM, SMALL_UNIFORM;
 
     /** Parses {@code he}, {@code he-uniform}, {@code xavier}, {@code xavier-uniform}, {@code small}. */
+    /** The initialisation for layers followed by {@code activation}: Xavier for sigmoid and tanh, He for the ReLU family. */
+    public static Init defaultFor(String activation) {
+        return activation.equals("sigmoid") || activation.equals("tanh") ? XAVIER_NORMAL : HE_NORMAL;
+    }
+
     public static Init parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "he", "he-normal", "kaiming" -> HE_NORMAL;

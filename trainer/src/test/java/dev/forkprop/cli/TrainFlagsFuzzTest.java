@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.forkprop.optim.GradClip;
-import dev.forkprop.optim.LrSchedule;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine;
@@ -52,7 +50,7 @@ class TrainFlagsFuzzTest {
             t.validateFlags();
             t.output.prepare();
             t.checkpoints.validate(t.output.out);
-            LrSchedule.parse(t.schedule, t.lr, 1000);
+            t.optimizerOptions.lrSchedule(1000);
         } catch (CommandLine.ParameterException | IllegalArgumentException expected) {
             assertTrue(expected instanceof CommandLine.ParameterException || expected.getClass() == IllegalArgumentException.class,
                     "undocumented " + expected);
@@ -60,17 +58,17 @@ class TrainFlagsFuzzTest {
             return;
         }
         assertTrue(t.batch > 0 && t.epochs > 0 && t.threads >= 1 && t.threads <= 4096, args.toString());
-        assertTrue(t.maxSteps >= 0 && t.val >= 0 && t.shards >= 1, args.toString());
-        assertTrue(t.lr > 0 && Float.isFinite(t.lr), args.toString());
-        assertTrue(Double.isFinite(t.momentum) && t.momentum >= 0, args.toString());
-        assertTrue(Double.isFinite(t.weightDecay) && t.weightDecay >= 0, args.toString());
-        assertTrue(Float.isFinite(t.clip) && t.clip >= 0, args.toString());
-        assertTrue(t.dropout >= 0 && t.dropout < 1, args.toString());
+        assertTrue(t.maxSteps >= 0 && t.dataOptions.val >= 0 && t.shards >= 1, args.toString());
+        assertTrue(t.optimizerOptions.lr > 0 && Float.isFinite(t.optimizerOptions.lr), args.toString());
+        assertTrue(Double.isFinite(t.optimizerOptions.momentum) && t.optimizerOptions.momentum >= 0, args.toString());
+        assertTrue(Double.isFinite(t.optimizerOptions.weightDecay) && t.optimizerOptions.weightDecay >= 0, args.toString());
+        assertTrue(Float.isFinite(t.optimizerOptions.clip) && t.optimizerOptions.clip >= 0, args.toString());
+        assertTrue(t.modelOptions.dropout >= 0 && t.modelOptions.dropout < 1, args.toString());
         assertTrue(t.positiveClass >= -1, args.toString());
         assertTrue(t.logEvery > 0 && Double.isFinite(t.logEvery), args.toString());
         assertTrue(t.output.metricsEverySteps >= 0, args.toString());
         assertTrue(t.checkpoints.every >= 0 && t.checkpoints.keep >= 1, args.toString());
         assertTrue(t.checkpoints.minutes >= 0 && Double.isFinite(t.checkpoints.minutes), args.toString());
-        assertEquals(t.clip, new GradClip(t.clip).maxNorm());
+        assertEquals(t.optimizerOptions.clip, t.optimizerOptions.gradClip().maxNorm());
     }
 }

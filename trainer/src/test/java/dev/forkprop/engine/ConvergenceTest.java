@@ -1,5 +1,7 @@
 package dev.forkprop.engine;
 
+import dev.forkprop.run.RunResult;
+import dev.forkprop.run.Trainer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,13 +24,13 @@ import org.junit.jupiter.api.Test;
 /** Single-threaded training converges on the tutorial problems. */
 class ConvergenceTest {
 
-    static Trainer.Result train(Network net, Loss loss, String optimizer, float lr, int batch, int epochs,
+    static RunResult train(Network net, Loss loss, String optimizer, float lr, int batch, int epochs,
                                 Dataset train, Dataset test, int targetWidth, float[][] paramsOut) {
         var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
         try (Engine e = new Engine(net, loss, opt, new GradClip(0), Gemms.best(), batch, 1, 1, 11, targetWidth)) {
             net.init(e.params, e.buffers, Init.XAVIER_NORMAL, 11);
             Trainer t = new Trainer(e, LrSchedule.parse("constant", lr, 0), 11, null, 1e9);
-            Trainer.Result r = t.fit(train, null, test, epochs, 0);
+            RunResult r = t.fit(train, null, test, epochs, 0);
             if (paramsOut != null) paramsOut[0] = e.params.clone();
             return r;
         }
@@ -40,7 +42,7 @@ class ConvergenceTest {
         SyntheticRegression g = SyntheticRegression.generate(6000, 5, 2, 0.01, 3);
         Network net = Network.builder(5).dense(2).build();
         float[][] p = new float[1][];
-        Trainer.Result r = train(net, new Mse(), "sgd", 0.05f, 32, 10, g.dataset().slice(0, 5000), g.dataset().slice(5000, 6000), 2, p);
+        RunResult r = train(net, new Mse(), "sgd", 0.05f, 32, 10, g.dataset().slice(0, 5000), g.dataset().slice(5000, 6000), 2, p);
         Dense d = (Dense) net.layers()[0];
         float[] w = g.weights(), b = g.bias(); // w: [out, in]; ours: [in, out]
         for (int o = 0; o < 2; o++) {
@@ -56,7 +58,7 @@ class ConvergenceTest {
     @Test
     void logisticRegressionNineVsRest() {
         Network net = Network.builder(784).dense(1).build();
-        Trainer.Result r = train(net, new SigmoidBce(9), "sgd", 0.1f, 64, 1, TestData.mnistTrain(), TestData.mnistTest(), 10, null);
+        RunResult r = train(net, new SigmoidBce(9), "sgd", 0.1f, 64, 1, TestData.mnistTrain(), TestData.mnistTest(), 10, null);
         assertTrue(r.testAccuracy >= 0.96, "9-vs-rest test accuracy " + r.testAccuracy);
     }
 
@@ -64,7 +66,7 @@ class ConvergenceTest {
     @Test
     void mlpOnMnist() {
         Network net = Network.builder(784).dense(64).relu().dense(10).build();
-        Trainer.Result r = train(net, new SoftmaxCrossEntropy(), "adam", 1e-3f, 64, 1, TestData.mnistTrain(), TestData.mnistTest(), 10, null);
+        RunResult r = train(net, new SoftmaxCrossEntropy(), "adam", 1e-3f, 64, 1, TestData.mnistTrain(), TestData.mnistTest(), 10, null);
         assertTrue(r.testAccuracy >= 0.95, "test accuracy " + r.testAccuracy);
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.forkprop.data.Dataset;
+import dev.forkprop.data.SpscBatchPrefetch;
 import dev.forkprop.io.ParamsHash;
 import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.Gemms;
@@ -53,7 +54,7 @@ class EngineTest {
     void deterministicForAnyThreadCount() throws Exception {
         Dataset data = TestData.mnistTrain();
         int[] order = new int[data.size()];
-        Trainer.shuffle(order, 1);
+        SpscBatchPrefetch.shuffle(order, 1);
         String first = null;
         for (int threads = 1; threads <= 4; threads++) {
             try (Engine e = engine("784-256-256-10", 0.2f, "adam", 64, 4, threads, 7)) {
@@ -76,7 +77,7 @@ class EngineTest {
     void updatePacksTheWeightsItChanged() {
         Dataset data = TestData.mnistTrain();
         int[] order = new int[data.size()];
-        Trainer.shuffle(order, 3);
+        SpscBatchPrefetch.shuffle(order, 3);
         for (int threads = 1; threads <= 3; threads++) {
             String[] hash = new String[2];
             for (int repack = 0; repack < 2; repack++) {
@@ -114,7 +115,7 @@ class EngineTest {
     void helpingASlowWorkerChangesNoBit() {
         Dataset data = TestData.mnistTrain();
         int[] order = new int[data.size()];
-        Trainer.shuffle(order, 4);
+        SpscBatchPrefetch.shuffle(order, 4);
         Gemm slowPool = slowOnPoolThreads(Gemms.best(), 1_000_000);
         String spec = "784-256-256-10";
         try (Engine one = engine(spec, 0.2f, "adam", 128, 2, 1, 9, Gemms.best());
@@ -175,7 +176,7 @@ class EngineTest {
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
             Dataset data = TestData.mnistTrain();
             int[] order = new int[data.size()];
-            Trainer.shuffle(order, 2);
+            SpscBatchPrefetch.shuffle(order, 2);
             try (Engine e = engine("784-64-10", 0f, "momentum", 32, 2, 2, 3)) {
                 inject.accept(e);
                 run(e, data, order, 4, 32);
@@ -199,7 +200,7 @@ class EngineTest {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Dataset data = TestData.mnistTrain();
         int[] order = new int[data.size()];
-        Trainer.shuffle(order, 3);
+        SpscBatchPrefetch.shuffle(order, 3);
         // 64-row shards: the first layer's products come in chunks that the other worker can take,
         // and it does, since the pool worker is slowed (SharedProducts must not allocate either).
         try (Engine e = engine("784-256-10", 0.1f, "adam", 128, 2, 2, 5, slowOnPoolThreads(Gemms.best(), 50_000))) {

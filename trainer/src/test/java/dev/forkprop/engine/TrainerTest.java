@@ -9,6 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.forkprop.data.BatchSlot;
 import dev.forkprop.data.Dataset;
 import dev.forkprop.data.SpscBatchPrefetch;
+import dev.forkprop.run.Position;
+import dev.forkprop.run.RunLength;
+import dev.forkprop.run.RunResult;
+import dev.forkprop.run.StepHook;
+import dev.forkprop.run.Trainer;
 import dev.forkprop.io.ParamsHash;
 import dev.forkprop.optim.LrSchedule;
 import java.lang.management.ManagementFactory;
@@ -32,7 +37,7 @@ class TrainerTest {
         try (Engine e = EngineTest.engine("784-64-10", 0.2f, "adam", 64, 2, 2, 7)) {
             for (int s = 1; s <= 150; s++) {
                 int epoch = (s - 1) / 100, b = (s - 1) % 100;
-                if (b == 0) Trainer.shuffle(order, 7 + epoch);
+                if (b == 0) SpscBatchPrefetch.shuffle(order, 7 + epoch);
                 e.step(data, order, b * 64, s, 1e-3f);
             }
             direct = e.params.clone();
@@ -55,7 +60,7 @@ class TrainerTest {
         String first = null;
         for (int threads = 1; threads <= 3; threads++) {
             try (Engine e = EngineTest.engine("784-64-10", 0.2f, "adam", 64, 4, threads, 7)) {
-                Trainer.Result r = trainer(e, 1e-3f).fit(train, null, null, 3, 0);
+                RunResult r = trainer(e, 1e-3f).fit(train, null, null, 3, 0);
                 assertEquals(150, r.steps);
                 String h = ParamsHash.sha256(e.params);
                 if (first == null) first = h;
@@ -77,7 +82,8 @@ class TrainerTest {
         int[] n = new int[1];
         StepHook probe = new StepHook() {
             @Override
-            public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) {
+            public boolean afterStep(Position p) {
+                final long step = p.step();
                 if (step == 300) n[0] = threadIds(ids);
                 if (step >= 300 && step % 100 == 0) {
                     long s = 0;
@@ -88,10 +94,10 @@ class TrainerTest {
             }
 
             @Override
-            public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {}
+            public void atEnd(Position p, boolean stopped) {}
         };
         try (Engine e = EngineTest.engine("784-128-10", 0.1f, "adam", 64, 2, 2, 5)) {
-            trainer(e, 1e-3f).fit(train, null, null, 1, 820, Trainer.Start.FRESH, probe);
+            trainer(e, 1e-3f).fit(train, null, null, RunLength.of(train.size(), 64, 1, 820), new Position(), probe);
         }
         assertTrue(n[0] >= 3, "coordinator, a worker and the loader measured: " + n[0]);
         StringBuilder rounds = new StringBuilder();
@@ -120,13 +126,14 @@ class TrainerTest {
         Dataset train = TestData.mnistTrain().slice(0, 6400);
         List<long[]> ends = new ArrayList<>();
         StepHook hook = new StepHook() {
-            @Override public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) { return false; }
-            @Override public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {
-                ends.add(new long[] {step, epoch, batchesDone, badSteps, stopped ? 1 : 0});
+            @Override public boolean afterStep(Position p) { return false; }
+            @Override public void atEnd(Position p, boolean stopped) {
+                ends.add(new long[] {p.step(), p.epoch(), p.batchesDone(), p.badSteps(), stopped ? 1 : 0});
             }
         };
         try (Engine e = EngineTest.engine("784-32-10", 0f, "sgd", 64, 2, 2, 5)) {
-            Trainer.Result r = trainer(e, 1e6f).maxBadSteps(3).fit(train, null, TestData.mnistTest(), 5, 0, Trainer.Start.FRESH, hook);
+            RunResult r = trainer(e, 1e6f).maxBadSteps(3).fit(train, null, TestData.mnistTest(), RunLength.of(train.size(), 64, 5, 0),
+                    new Position(), hook);
             assertTrue(r.diverged, "diverged");
             assertEquals(3, r.lastBadStep - r.firstBadStep + 1);
             assertEquals(r.lastBadStep, r.steps, "stopped at the third bad step");
@@ -142,17 +149,17 @@ class TrainerTest {
         // count after every step (what a checkpoint records), counted on from the start's.
         long[] seen = new long[41];
         StepHook counter = new StepHook() {
-            @Override public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) {
-                seen[(int) step] = badSteps;
+            @Override public boolean afterStep(Position p) {
+                seen[(int) p.step()] = p.badSteps();
                 return false;
             }
-            @Override public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {
-                seen[0] = badSteps;
+            @Override public void atEnd(Position p, boolean stopped) {
+                seen[0] = p.badSteps();
             }
         };
         try (Engine e = EngineTest.engine("784-32-10", 0f, "sgd", 64, 2, 2, 5)) {
-            Trainer.Result r = trainer(e, 1e6f).maxBadSteps(0).fit(train, null, null, 1, 40,
-                    new Trainer.Start(0, 0, 0, Double.NaN, 0, 0, 7), counter);
+            RunResult r = trainer(e, 1e6f).maxBadSteps(0).fit(train, null, null, RunLength.of(train.size(), 64, 1, 40),
+                    new Position().withBadSteps(7), counter);
             assertFalse(r.diverged);
             assertEquals(40, r.steps);
             assertTrue(r.skippedSteps > 37, "bad steps counted: " + r.skippedSteps);
@@ -172,16 +179,16 @@ class TrainerTest {
         Dataset train = TestData.mnistTrain().slice(0, 640), val = TestData.mnistTrain().slice(59_000, 60_000);
         List<String> epochs = new ArrayList<>();
         StepHook hook = new StepHook() {
-            @Override public boolean afterStep(long step, int epoch, int batchesDone, long badSteps) { return false; }
-            @Override public void atEnd(long step, int epoch, int batchesDone, long badSteps, boolean stopped) {}
-            @Override public boolean afterEpoch(long step, int epoch, int batchesDone, double valLoss, double valAccuracy,
-                                                double bestValLoss, int bestEpoch) {
-                epochs.add(epoch + ":" + bestEpoch);
+            @Override public boolean afterStep(Position p) { return false; }
+            @Override public void atEnd(Position p, boolean stopped) {}
+            @Override public boolean afterEpoch(Position p, double valLoss, double valAccuracy) {
+                epochs.add(p.epoch() + ":" + p.bestEpoch());
                 return false;
             }
         };
         try (Engine e = EngineTest.engine("784-32-10", 0f, "sgd", 64, 2, 2, 5)) {
-            Trainer.Result r = trainer(e, 1e-30f).earlyStop(2).fit(train, val, TestData.mnistTest(), 10, 0, Trainer.Start.FRESH, hook);
+            RunResult r = trainer(e, 1e-30f).earlyStop(2).fit(train, val, TestData.mnistTest(), RunLength.of(train.size(), 64, 10, 0),
+                    new Position(), hook);
             assertTrue(r.earlyStopped);
             assertEquals(3, r.epochs);
             assertEquals(30, r.steps);

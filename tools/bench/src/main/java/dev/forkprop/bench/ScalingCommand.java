@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forkprop.bench.TrainingRun.Result;
 import dev.forkprop.data.Dataset;
-import dev.forkprop.data.Datasets;
+import dev.forkprop.cli.DataOptions;
+import dev.forkprop.cli.ModelOptions;
+import dev.forkprop.cli.OptimizerOptions;
+import dev.forkprop.data.TrainingData;
 import dev.forkprop.kernels.Gemms;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -16,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,12 +43,12 @@ public final class ScalingCommand implements Callable<Integer> {
 
     @Option(names = "--threads", split = ",", description = "thread counts (default: 1, powers of two up to the cores, and the cores)")
     int[] threads;
-    @Option(names = "--model", description = "model spec (default: ${DEFAULT-VALUE})")
-    String model = "784-1024-1024-10";
+    @Mixin
+    ModelOptions model = new ModelOptions("784-1024-1024-10");
     @Option(names = "--batch", description = "global batch (default: ${DEFAULT-VALUE})")
     int batch = 256;
-    @Option(names = "--optimizer", description = "sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
-    String optimizer = "adam";
+    @Mixin
+    OptimizerOptions optimizer = new OptimizerOptions();
     @Option(names = "--weak", description = "batch per thread fixed (batch x threads) instead of global batch fixed")
     boolean weak;
     @Option(names = "--shards", description = "fixed shards per batch, as train --deterministic --shards (default: one per thread)")
@@ -56,8 +60,8 @@ public final class ScalingCommand implements Callable<Integer> {
     int steps = 100;
     @Option(names = "--repeats", description = "runs per thread count (default: ${DEFAULT-VALUE})")
     int repeats = 3;
-    @Option(names = "--data-dir", description = "folder holding mnist/ (default: $FORKPROP_DATA, then ./data)")
-    Path dataDir;
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
     @Option(names = "--json", description = "write the rows as a JSON array")
     Path json;
     @Option(names = "--csv", description = "write the rows as CSV")
@@ -82,11 +86,15 @@ public final class ScalingCommand implements Callable<Integer> {
         for (int t : counts) {
             if (shards != null && shards < t) throw new IllegalArgumentException("--shards " + shards + " is below --threads " + t);
         }
-        Dataset data = Datasets.fromEnvironment(dataDir).load("mnist").train();
+        model.validate();
+        optimizer.validate();
+        dataOptions.validate();
+        Dataset data = TrainingData.load(dataOptions.request(1)).train();
         BenchEnvironment.printHeader(out, counts);
         out.printf("# gemm: %s | model %s | batch %d%s | %s | %s | warm-up >= %d (until the JIT is quiet), timed %d steps x %d repeats%n",
-                Gemms.best().name(), model, batch, weak ? " per thread (weak scaling)" : " (strong scaling)", optimizer,
+                Gemms.best().name(), model.model, batch, weak ? " per thread (weak scaling)" : " (strong scaling)", optimizer.optimizer + " lr " + optimizer.lr,
                 shards == null ? "one shard per thread" : shards + " fixed shards (deterministic)", warmup, steps, repeats);
+        out.printf("# data: %s, %d training samples%n", dataOptions.data, data.size());
         // One untimed run per thread count first: JIT compilation must not land in a timed run.
         for (int t : counts) runOnce(data, t);
         List<List<Result>> runs = new ArrayList<>();
@@ -130,7 +138,7 @@ public final class ScalingCommand implements Callable<Integer> {
             o.put("step_ms_max", step.getMaxValue() / 1e6);
             o.put("shards", shards == null ? counts[i] : shards);
             o.put("batch", weak ? batch * counts[i] : batch);
-            o.put("model", model);
+            o.put("model", model.model);
             csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps.min(),
                     sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduceUpdate, 50), ms(wait, 50)));
         }
@@ -154,7 +162,7 @@ public final class ScalingCommand implements Callable<Integer> {
             eff[i] = r.get("efficiency").asDouble();
             ideal[i] = 1;
         }
-        String what = model + ", batch " + batch + (weak ? " per thread" : "") + ", " + optimizer;
+        String what = model.model + ", batch " + batch + (weak ? " per thread" : "") + ", " + optimizer.optimizer;
         org.knowm.xchart.XYChart a = new org.knowm.xchart.XYChartBuilder().width(800).height(380)
                 .title("Training throughput: " + what).xAxisTitle("threads").yAxisTitle("samples/s (median; bar: half the min-max range)").build();
         a.addSeries("samples/s", t, sps, err);
@@ -172,8 +180,7 @@ public final class ScalingCommand implements Callable<Integer> {
     }
 
     private Result runOnce(Dataset data, int t) {
-        return TrainingRun.run(data, model, optimizer, TrainingRun.defaultLr(optimizer), weak ? batch * t : batch, t,
-                shards == null ? t : shards, warmup, steps);
+        return TrainingRun.run(data, model, optimizer, weak ? batch * t : batch, t, shards == null ? t : shards, warmup, steps);
     }
 
     /** which: 0 step, 1 compute, 2 reduce+update, 3 barrier wait. */

@@ -3,17 +3,16 @@ package dev.forkprop.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forkprop.cli.DataOptions;
+import dev.forkprop.cli.ModelOptions;
+import dev.forkprop.cli.OptimizerOptions;
 import dev.forkprop.data.Dataset;
-import dev.forkprop.data.Datasets;
+import dev.forkprop.data.TrainingData;
+import dev.forkprop.loss.Loss;
+import dev.forkprop.optim.LrSchedule;
 import dev.forkprop.engine.Engine;
 import dev.forkprop.kernels.Gemms;
-import dev.forkprop.loss.SoftmaxCrossEntropy;
-import dev.forkprop.model.Init;
-import dev.forkprop.model.ModelSpec;
 import dev.forkprop.model.Network;
-import dev.forkprop.optim.GradClip;
-import dev.forkprop.optim.Hyper;
-import dev.forkprop.optim.Optimizers;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.GarbageCollectorMXBean;
@@ -28,6 +27,7 @@ import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.SingleWriterRecorder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,16 +52,16 @@ public final class SoakCommand implements Callable<Integer> {
     double minutes = 30;
     @Option(names = "--interval-seconds", description = "reporting interval (default: ${DEFAULT-VALUE})")
     double intervalSeconds = 60;
-    @Option(names = "--model", description = "model spec (default: ${DEFAULT-VALUE})")
-    String model = "784-1024-1024-10";
+    @Mixin
+    ModelOptions model = new ModelOptions("784-1024-1024-10");
     @Option(names = "--batch", description = "global batch (default: ${DEFAULT-VALUE})")
     int batch = 256;
-    @Option(names = "--optimizer", description = "sgd, momentum, nesterov, adam, adamw (default: ${DEFAULT-VALUE})")
-    String optimizer = "adam";
+    @Mixin
+    OptimizerOptions optimizer = new OptimizerOptions();
     @Option(names = "--threads", description = "worker threads (default: the cores)")
     Integer threads;
-    @Option(names = "--data-dir", description = "folder holding mnist/ (default: $FORKPROP_DATA, then ./data)")
-    Path dataDir;
+    @Mixin
+    DataOptions dataOptions = new DataOptions();
     @Option(names = "--json", description = "write the interval rows as a JSON array")
     Path json;
     @Option(names = "--plot", description = "write a PNG: RSS and step latency p50/p99 against time")
@@ -82,16 +82,22 @@ public final class SoakCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--minutes, --interval-seconds, --batch and --threads must be positive");
         }
-        Dataset data = Datasets.fromEnvironment(dataDir).load("mnist").train();
+        model.validate();
+        optimizer.validate();
+        dataOptions.validate();
+        Dataset data = TrainingData.load(dataOptions.request(1)).train();
         for (String line : BenchEnvironment.describe()) out.println("# " + line);
         out.printf("# soak: %s | batch %d | %s | %d threads | %.1f min, interval %.0f s%n",
-                model, batch, optimizer, t, minutes, intervalSeconds);
+                model.model, batch, optimizer.optimizer + " lr " + optimizer.lr, t, minutes, intervalSeconds);
         out.printf("%8s %7s %9s %8s %8s %8s %8s %8s %9s %9s %6s %8s%n", "t (s)", "steps", "samples/s", "p50 ms",
                 "p99 ms", "p99.9 ms", "max ms", "RSS MB", "heap MB", "afterGC", "GCs", "GC ms");
         out.flush();
 
-        Network net = ModelSpec.parse(model, data.featureDim(), "relu", 0f);
-        var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
+        Network net = model.network(data.featureDim());
+        var opt = optimizer.create(net.layout().size());
+        // A soak has no planned length: a schedule runs as if over a very long run (cosine: nearly constant).
+        LrSchedule schedule = optimizer.lrSchedule(Long.MAX_VALUE / 4);
+        Loss loss = Loss.parse(Loss.defaultName(data.isClassification()), -1);
         SingleWriterRecorder recorder = new SingleWriterRecorder(3_600_000_000_000L, 3);
         List<Row> rows = new ArrayList<>();
         long intervalNanos = (long) (intervalSeconds * 1e9), endNanos = (long) (minutes * 60e9);
@@ -99,9 +105,8 @@ public final class SoakCommand implements Callable<Integer> {
         // step path beyond it); the sampler's volatile read sees a recent value.
         java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
         Sampler sampler = new Sampler(recorder, intervalNanos, rows, out, batch, steps);
-        float lr = optimizer.startsWith("adam") ? 1e-3f : 0.01f;
-        try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(0), Gemms.best(), batch, t, t, 1, 10)) {
-            net.init(e.params, e.buffers, Init.HE_NORMAL, 1);
+        try (Engine e = new Engine(net, loss, opt, optimizer.gradClip(), Gemms.best(), batch, t, t, 1, data.targetDim())) {
+            net.init(e.params, e.buffers, model.initKind(), 1);
             java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
             int[] order = TrainingRun.shuffled(data.size(), 1);
             int per = data.size() / batch;
@@ -111,7 +116,7 @@ public final class SoakCommand implements Callable<Integer> {
                 int i = (int) ((s - 1) % per);
                 if (i == 0 && s > 1) TrainingRun.shuffle(order, rnd);   // a new epoch: in place, no allocation
                 long t0 = System.nanoTime();
-                if (!e.step(data, order, i * batch, s, lr)) {
+                if (!e.step(data, order, i * batch, s, schedule.lr(s))) {
                     throw new IllegalStateException("non-finite loss or gradient at step " + s);
                 }
                 recorder.recordValue(System.nanoTime() - t0);

@@ -1,24 +1,23 @@
 package dev.forkprop.bench;
 
+import dev.forkprop.cli.ModelOptions;
+import dev.forkprop.cli.OptimizerOptions;
 import dev.forkprop.data.Dataset;
 import dev.forkprop.engine.Engine;
 import dev.forkprop.kernels.Gemms;
-import dev.forkprop.loss.SoftmaxCrossEntropy;
-import dev.forkprop.model.Init;
-import dev.forkprop.model.ModelSpec;
+import dev.forkprop.loss.Loss;
 import dev.forkprop.model.Network;
-import dev.forkprop.optim.GradClip;
-import dev.forkprop.optim.Hyper;
-import dev.forkprop.optim.Optimizers;
+import dev.forkprop.optim.LrSchedule;
 import java.util.SplittableRandom;
 import org.HdrHistogram.Histogram;
 
 /**
  * One timed training run of the engine, as {@code bench scaling} and {@code bench compare} both
- * measure it: a fresh network (ReLU between dense layers, He-normal weights, zero biases, seed 1),
- * optimizer ({@link Hyper#DEFAULTS}) and {@link Engine} with the default sharding (one shard per
- * thread, not deterministic across thread counts) and {@link Gemms#best()}; softmax cross-entropy;
- * real samples in one fixed shuffled order (seed 1), wrapping around at the end of the data.
+ * measure it: a fresh network, optimizer, learning-rate schedule and gradient clip as {@code train}
+ * builds them from the same flags ({@link ModelOptions}, {@link OptimizerOptions}; seed 1), and an
+ * {@link Engine} with the given sharding and {@link Gemms#best()}; the loss {@code train} defaults
+ * to for the data; real samples in one fixed shuffled order (seed 1), wrapping around at the end
+ * of the data.
  * At least {@code warmup} untimed steps (more until the JIT is quiet), then {@code steps} timed ones.
  *
  * <p>Before it returns a number it checks that training did something: the loss after the timed
@@ -46,26 +45,33 @@ final class TrainingRun {
         return optimizer.startsWith("adam") ? 1e-3f : 0.01f;
     }
 
+    /** {@link #run(Dataset, ModelOptions, OptimizerOptions, int, int, int, int, int)} of a compact spec with ReLU and the optimizer's defaults at {@code lr}, one shard per thread. */
+    static Result run(Dataset data, String model, String optimizer, float lr, int batch, int threads,
+                      int warmup, int steps) {
+        OptimizerOptions o = new OptimizerOptions();
+        o.optimizer = optimizer;
+        o.lr = lr;
+        return run(data, new ModelOptions(model), o, batch, threads, threads, warmup, steps);
+    }
+
     /**
-     * Builds, warms up and times one engine on {@code data}.
+     * Builds, warms up and times one engine on {@code data}, with {@code shards} fixed shards
+     * (deterministic for any thread count up to it).
      *
      * @throws IllegalStateException if the loss did not go down
      */
-    static Result run(Dataset data, String model, String optimizer, float lr, int batch, int threads,
+    static Result run(Dataset data, ModelOptions model, OptimizerOptions optimizer, int batch, int threads, int shards,
                       int warmup, int steps) {
-        return run(data, model, optimizer, lr, batch, threads, threads, warmup, steps);
-    }
-
-    /** As above with {@code shards} fixed shards (deterministic for any thread count up to it). */
-    static Result run(Dataset data, String model, String optimizer, float lr, int batch, int threads, int shards,
-                      int warmup, int steps) {
-        Network net = ModelSpec.parse(model, data.featureDim(), "relu", 0f);
-        var opt = Optimizers.create(optimizer, net.layout().size(), Hyper.DEFAULTS);
+        Network net = model.network(data.featureDim());
+        var opt = optimizer.create(net.layout().size());
+        // The schedule spans the longest this run can be: warm-up can go on to 10x its steps.
+        LrSchedule schedule = optimizer.lrSchedule(10L * Math.max(1, warmup) + steps);
         int[] order = shuffled(data.size(), 1);
         Histogram step = histogram(), compute = histogram(), reduceUpdate = histogram(), wait = histogram();
-        try (Engine e = new Engine(net, new SoftmaxCrossEntropy(), opt, new GradClip(0), Gemms.best(), batch,
-                shards, threads, 1, 10)) {
-            net.init(e.params, e.buffers, Init.HE_NORMAL, 1);
+        Loss loss = Loss.parse(Loss.defaultName(data.isClassification()), -1);
+        try (Engine e = new Engine(net, loss, opt, optimizer.gradClip(), Gemms.best(), batch,
+                shards, threads, 1, data.targetDim())) {
+            net.init(e.params, e.buffers, model.initKind(), 1);
             int per = data.size() / batch;
             double firstLoss = Double.NaN;
             long timedNanos = 0;
@@ -77,7 +83,7 @@ final class TrainingRun {
             int quiet = 0, warm = -1;
             for (int s = 1; warm < 0 || s <= warm + steps; s++) {
                 long t0 = System.nanoTime();
-                e.step(data, order, ((s - 1) % per) * batch, s, lr);
+                e.step(data, order, ((s - 1) % per) * batch, s, schedule.lr(s));
                 long dt = System.nanoTime() - t0;
                 if (s == 1) firstLoss = e.last.loss;
                 if (warm < 0) {

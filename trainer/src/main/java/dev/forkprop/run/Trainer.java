@@ -1,8 +1,11 @@
-package dev.forkprop.engine;
+package dev.forkprop.run;
 
 import dev.forkprop.data.BatchSlot;
 import dev.forkprop.data.Dataset;
 import dev.forkprop.data.SpscBatchPrefetch;
+import dev.forkprop.engine.Engine;
+import dev.forkprop.engine.StepResult;
+import dev.forkprop.io.ParamsHash;
 import dev.forkprop.metrics.LatencySummary;
 import dev.forkprop.metrics.Phase;
 import dev.forkprop.metrics.PhaseHistograms;
@@ -11,16 +14,9 @@ import dev.forkprop.metrics.SpscTelemetryRing;
 import dev.forkprop.metrics.StepEvent;
 import dev.forkprop.metrics.TelemetrySink;
 import dev.forkprop.optim.LrSchedule;
-import java.io.BufferedOutputStream;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,77 +32,17 @@ import java.util.List;
  * thread; interrupting it stops training at the next step boundary.
  *
  * <p>Stopping early: after {@link #maxBadSteps} consecutive steps whose loss or gradient was not
- * finite (the engine skipped their updates) the run stops as {@link Result#diverged}; with
+ * finite (the engine skipped their updates) the run stops as {@link RunResult#diverged}; with
  * {@link #earlyStop} patience P it stops after P epochs without a lower validation loss
- * ({@link Result#earlyStopped}). Either way the test set is still evaluated.
+ * ({@link RunResult#earlyStopped}). Either way the test set is still evaluated.
  *
  * <p>Telemetry: each step the coordinator fills one preallocated slot of a
  * {@link SpscTelemetryRing} and publishes it; the reporter thread prints progress, records the
  * latency histograms and writes the optional .hlog. The loop itself does no I/O, no formatting and
  * no allocation per step; if the reporter falls a full ring behind, step telemetry is dropped and
- * counted ({@link Result#droppedTelemetry}), training never waits for it.
+ * counted ({@link RunResult#droppedTelemetry}), training never waits for it.
  */
 public final class Trainer {
-
-    /** What a run reports at the end. */
-    public static final class Result {
-        public int epochs;
-        public long steps;
-        public double testLoss = Double.NaN, testAccuracy = Double.NaN;
-        public double valLoss = Double.NaN, valAccuracy = Double.NaN;
-        public double trainLoss = Double.NaN;
-        /** Training samples per second over the steps after warm-up. */
-        public double samplesPerSec;
-        public double wallSeconds;
-        /**
-         * Bad steps: the loss or gradient was not finite, or the loss exploded, and the update was
-         * skipped. Counted over the whole run: a resumed run starts from {@link Start#badSteps}.
-         */
-        public long skippedSteps;
-        public boolean interrupted;
-        /** Stopped after {@link Trainer#maxBadSteps} consecutive bad steps, {@link #firstBadStep} to {@link #lastBadStep}. */
-        public boolean diverged;
-        public long firstBadStep, lastBadStep;
-        /** The last step whose update was applied (the start step when none was). */
-        public long lastGoodStep;
-        /** Stopped by {@link Trainer#earlyStop}: no lower validation loss for the patience. */
-        public boolean earlyStopped;
-        /** Lowest validation loss so far and its 1-based epoch (NaN and 0 without validation). */
-        public double bestValLoss = Double.NaN;
-        public int bestEpoch;
-        /** Wait for the loader's batches after warm-up, ms (NaN when no step was timed). */
-        public double dataWaitMsP50 = Double.NaN, dataWaitMsP99 = Double.NaN, dataWaitMsMax = Double.NaN;
-        /** Total wait for batches over every step of the run, warm-up (the first fill) included, s. */
-        public double dataWaitSeconds;
-        /** Step and per-phase latency after warm-up (ns histograms, 3 significant digits). */
-        public LatencySummary latency = LatencySummary.empty();
-        /** Step latency after warm-up, ms (NaN when no step was timed). */
-        public double stepMsP50 = Double.NaN, stepMsP99 = Double.NaN, stepMsP999 = Double.NaN;
-        /** Per-phase latency after warm-up, ms. */
-        public double computeMsP50 = Double.NaN, computeMsP99 = Double.NaN;
-        public double reduceUpdateMsP50 = Double.NaN, reduceUpdateMsP99 = Double.NaN;
-        public double barrierWaitMsP50 = Double.NaN, barrierWaitMsP99 = Double.NaN;
-        /** Telemetry events dropped because the reporter was a full ring behind. */
-        public long droppedTelemetry;
-        /** Failures of telemetry sinks (progress log, histograms, .hlog); training went on. */
-        public List<Throwable> telemetryFailures = List.of();
-
-        void setLatency(LatencySummary l) {
-            latency = l;
-            stepMsP50 = l.percentileMs(Phase.STEP, 50);
-            stepMsP99 = l.percentileMs(Phase.STEP, 99);
-            stepMsP999 = l.percentileMs(Phase.STEP, 99.9);
-            computeMsP50 = l.percentileMs(Phase.COMPUTE, 50);
-            computeMsP99 = l.percentileMs(Phase.COMPUTE, 99);
-            reduceUpdateMsP50 = l.percentileMs(Phase.REDUCE_UPDATE, 50);
-            reduceUpdateMsP99 = l.percentileMs(Phase.REDUCE_UPDATE, 99);
-            barrierWaitMsP50 = l.percentileMs(Phase.BARRIER_WAIT, 50);
-            barrierWaitMsP99 = l.percentileMs(Phase.BARRIER_WAIT, 99);
-            dataWaitMsP50 = l.percentileMs(Phase.DATA_WAIT, 50);
-            dataWaitMsP99 = l.percentileMs(Phase.DATA_WAIT, 99);
-            dataWaitMsMax = l.maxMs(Phase.DATA_WAIT);
-        }
-    }
 
     private final Engine engine;
     private final LrSchedule schedule;
@@ -157,10 +93,6 @@ public final class Trainer {
     }
 
     /**
-     * Stops a later {@link #fit} after {@code n} consecutive bad steps (loss or gradient not
-     * finite, update skipped): 1 stops at the first, 0 never stops (bad steps are only counted).
-     */
-    /**
      * With {@code auto}, the first good step of {@link #fit} sets the engine's loss limit
      * ({@link Engine#maxLoss}) to {@value #AUTO_MAX_LOSS_FACTOR} x max(1, its loss): a loss a
      * million times the starting one has diverged, finite or not.
@@ -173,6 +105,10 @@ public final class Trainer {
     /** See {@link #autoMaxLoss}. */
     public static final double AUTO_MAX_LOSS_FACTOR = 1e6;
 
+    /**
+     * Stops a later {@link #fit} after {@code n} consecutive bad steps (loss or gradient not
+     * finite, update skipped): 1 stops at the first, 0 never stops (bad steps are only counted).
+     */
     public Trainer maxBadSteps(int n) {
         if (n < 0) throw new IllegalArgumentException("max bad steps must be >= 0, got " + n);
         this.maxBadSteps = n;
@@ -189,38 +125,9 @@ public final class Trainer {
         return this;
     }
 
-    /** Steps per epoch for a training set of {@code n} samples at this engine's batch. */
-    public int stepsPerEpoch(int n) {
-        return n / engine.plan().batch;
-    }
-
-    /**
-     * Where a run begins: after {@code step} steps, at batch {@code batchesDone} of 0-based
-     * {@code epoch}; with the validation record so far: the lowest validation loss (NaN: none yet),
-     * its 1-based epoch, and how many epochs the record covers (a resumed run validates again the
-     * epoch it resumes in; an epoch already counted is not counted twice); and the bad steps up to
-     * {@code step}, which {@link Result#skippedSteps} counts on from.
-     */
-    public record Start(long step, int epoch, int batchesDone, double bestValLoss, int bestEpoch, int validatedEpochs,
-                        long badSteps) {
-        public static final Start FRESH = new Start(0, 0, 0);
-
-        public Start(long step, int epoch, int batchesDone) {
-            this(step, epoch, batchesDone, Double.NaN, 0, 0, 0);
-        }
-
-        /**
-         * True when this start is the end of an epoch that was not validated before the
-         * checkpoint: {@link #fit} with a validation set then validates it and writes its epoch
-         * row again (and only then; resumed at the end of a validated epoch, it writes none).
-         */
-        public boolean revalidatesEpoch(int stepsPerEpoch) {
-            return batchesDone == stepsPerEpoch && epoch + 1 > validatedEpochs;
-        }
-    }
-
-    public Result fit(Dataset train, Dataset val, Dataset test, int epochs, long maxSteps) {
-        return fit(train, val, test, epochs, maxSteps, Start.FRESH, StepHook.NONE);
+    /** A fresh run of {@code epochs} epochs (at most {@code maxSteps} steps when positive), no hook. */
+    public RunResult fit(Dataset train, Dataset val, Dataset test, int epochs, long maxSteps) {
+        return fit(train, val, test, RunLength.of(train.size(), engine.plan().batch, epochs, maxSteps), new Position(), StepHook.NONE);
     }
 
     /**
@@ -229,34 +136,37 @@ public final class Trainer {
      * shuffle of epoch e depends only on (seed, e) and dropout on (seed, step, row), so a resumed
      * run repeats exactly the steps the uninterrupted run would have taken.
      */
-    public Result fit(Dataset train, Dataset val, Dataset test, int epochs, long maxSteps, Start start, StepHook hook) {
+    public RunResult fit(Dataset train, Dataset val, Dataset test, RunLength length, Position start, StepHook hook) {
         final int batch = engine.plan().batch;
-        final int perEpoch = stepsPerEpoch(train.size());
-        if (perEpoch == 0) {
-            throw new IllegalArgumentException("batch " + batch + " is larger than the training set (" + train.size() + " samples)");
+        final int perEpoch = length.stepsPerEpoch(), epochs = length.epochs();
+        if (perEpoch != train.size() / batch) {
+            throw new IllegalArgumentException("the run length has " + perEpoch + " steps per epoch, the training set "
+                    + train.size() / batch + " at batch " + batch);
         }
         final boolean validate = val != null && val.size() > 0;
         if (earlyStopPatience > 0 && !validate) throw new IllegalArgumentException("early stopping needs a validation set");
-        final long totalSteps = maxSteps > 0 ? Math.min(maxSteps, (long) perEpoch * epochs) : (long) perEpoch * epochs;
+        final long totalSteps = length.totalSteps();
         // Warm-up: the first 10% of the steps, at least 20, but never more than half of this fit's
         // steps, so that a short run still times (and reports) its second half.
         final long warmup = start.step() + Math.min(Math.max(20, totalSteps / 10), Math.max(0, totalSteps - start.step()) / 2);
-        final Result res = new Result();
+        final RunResult res = new RunResult();
+        res.threads = engine.plan().threads;
         final StepResult r = engine.last;
         if (start.batchesDone() > perEpoch || start.epoch() < 0) {
             throw new IllegalArgumentException("cannot start at batch " + start.batchesDone() + " of epoch " + start.epoch()
                     + ": an epoch has " + perEpoch + " batches");
         }
         long step = start.step(), timedSamples = 0, timedNanos = 0, waitNanos = 0;
-        int epochAt = start.epoch(), batchesDone = start.batchesDone(); // where the last step left off
+        // The run's position, one object updated in place (hooks read it); `good` is that of the last good step.
+        final Position at = start.copy(), good = start.copy();
         long lastGood = start.step();
         boolean lossLimitSet = false;
-        int goodEpoch = epochAt, goodBatches = batchesDone, badRun = 0;
+        int badRun = 0;
         res.bestValLoss = start.bestValLoss();
         res.bestEpoch = start.bestEpoch();
         res.skippedSteps = start.badSteps();
         final long startNanos = System.nanoTime();
-        final PhaseHistograms latency = new PhaseHistograms(logEveryNanos, openHlog(start.step()));
+        final PhaseHistograms latency = new PhaseHistograms(logEveryNanos, hlog == null ? null : HlogFile.open(hlog, start.step()));
         final SpscTelemetryRing telemetry = SpscTelemetryRing.start(sinks(latency, startNanos));
         try (SpscBatchPrefetch batches = SpscBatchPrefetch.start(train, batch, seed, start.epoch(), start.batchesDone(),
                 totalSteps - start.step())) {
@@ -288,12 +198,7 @@ public final class Trainer {
                         engine.maxLoss(AUTO_MAX_LOSS_FACTOR * Math.max(1.0, r.loss));
                         lossLimitSet = true;
                     }
-                    if (ok) {
-                        badRun = 0;
-                        lastGood = step;
-                        goodEpoch = epoch;
-                        goodBatches = b + 1;
-                    } else {
+                    if (!ok) {
                         res.skippedSteps++;
                         if (badRun++ == 0) res.firstBadStep = step;
                     }
@@ -311,14 +216,21 @@ public final class Trainer {
                                 .result(r.loss, r.correct, r.samples, r.computeNanos, r.reduceNanos + r.updateNanos, r.waitNanos, ok);
                         telemetry.publish(e);
                     }
-                    epochAt = epoch;
-                    batchesDone = b + 1;
+                    at.step = step;
+                    at.epoch = epoch;
+                    at.batchesDone = b + 1;
+                    at.badSteps = res.skippedSteps;
+                    if (ok) {
+                        badRun = 0;
+                        lastGood = step;
+                        good.set(at);
+                    }
                     if (!ok && maxBadSteps > 0 && badRun >= maxBadSteps) {
                         res.diverged = true;
                         res.lastBadStep = step;
                         break outer; // no afterStep: nothing is checkpointed at a bad step
                     }
-                    if (hook.afterStep(step, epoch, b + 1, res.skippedSteps)) {
+                    if (hook.afterStep(at)) {
                         res.interrupted = true;
                         break outer;
                     }
@@ -338,7 +250,11 @@ public final class Trainer {
                             res.bestValLoss = res.valLoss;
                             res.bestEpoch = epoch + 1;
                         }
-                        stop = hook.afterEpoch(step, epoch, batchesDone, res.valLoss, res.valAccuracy, res.bestValLoss, res.bestEpoch);
+                        at.bestValLoss = res.bestValLoss;
+                        at.bestEpoch = res.bestEpoch;
+                        at.validatedEpochs = epoch + 1;
+                        if (at.step == lastGood) good.set(at);
+                        stop = hook.afterEpoch(at, res.valLoss, res.valAccuracy);
                         if (stop) res.interrupted = true;
                         if (earlyStopPatience > 0 && epoch + 1 - res.bestEpoch >= earlyStopPatience) {
                             res.earlyStopped = true;
@@ -357,9 +273,10 @@ public final class Trainer {
             }
             res.lastGoodStep = lastGood;
             if (res.diverged) {
-                hook.atEnd(lastGood, goodEpoch, goodBatches, res.skippedSteps - badRun, true); // the state is still the last good step's
+                good.badSteps = res.skippedSteps - badRun;
+                hook.atEnd(good, true); // the state is still the last good step's
             } else {
-                hook.atEnd(step, epochAt, batchesDone, res.skippedSteps, res.interrupted || res.earlyStopped);
+                hook.atEnd(at, res.interrupted || res.earlyStopped);
             }
         } finally {
             telemetry.close(); // drains the ring; HB: everything the sinks wrote -> here (Thread.join)
@@ -376,6 +293,8 @@ public final class Trainer {
             res.testLoss = r.loss;
             res.testAccuracy = test.isClassification() ? r.accuracy() : Double.NaN; // regression: no accuracy
         }
+        res.helpedChunks = engine.helpedChunks();
+        res.paramsSha256 = ParamsHash.sha256(engine.params);
         res.wallSeconds = (System.nanoTime() - startNanos) / 1e9;
         return res;
     }
@@ -389,40 +308,7 @@ public final class Trainer {
         return sinks.toArray(TelemetrySink[]::new);
     }
 
-    /**
-     * Opens the .hlog. A fresh run replaces the file; a run resumed at {@code resumedAt > 0}
-     * appends a new segment (its own start time, base time and legend, which HdrHistogram's log
-     * readers take in their stride) after a comment, so the intervals of the earlier process are
-     * kept, those of steps after its last checkpoint too (they ran; the resumed run runs them
-     * again). A last line that process left torn (killed mid-write) is cut first, since a reader
-     * would stop at it.
-     */
-    private OutputStream openHlog(long resumedAt) {
-        if (hlog == null) return null;
-        try {
-            Path parent = hlog.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            if (resumedAt > 0 && Files.isRegularFile(hlog) && Files.size(hlog) > 0) {
-                final byte[] old = Files.readAllBytes(hlog); // small: a few lines per interval
-                int end = old.length;
-                while (end > 0 && old[end - 1] != '\n') end--;
-                if (end < old.length) {
-                    try (FileChannel ch = FileChannel.open(hlog, StandardOpenOption.WRITE)) {
-                        ch.truncate(end);
-                    }
-                }
-                OutputStream out = new BufferedOutputStream(Files.newOutputStream(hlog, StandardOpenOption.APPEND));
-                out.write(("# resumed at step " + resumedAt + ": a new segment; the intervals above are the earlier process's\n")
-                        .getBytes(StandardCharsets.US_ASCII));
-                return out;
-            }
-            return new BufferedOutputStream(Files.newOutputStream(hlog));
-        } catch (IOException ex) {
-            throw new UncheckedIOException("cannot write the latency log " + hlog + ": " + ex.getMessage(), ex);
-        }
-    }
-
-    private void printLatency(Result res) {
+    private void printLatency(RunResult res) {
         log.printf("latency after warm-up, ms (%d timed steps)%n%s", res.latency.timedSteps(), res.latency.format());
         if (Double.isNaN(res.dataWaitMsP50)) {
             log.printf("data wait: %.1f ms in all%n", res.dataWaitSeconds * 1e3);
@@ -436,10 +322,5 @@ public final class Trainer {
             log.printf("telemetry failure: %s%s%n", t.getMessage(), t.getCause() == null ? "" : " <- " + t.getCause());
         }
         if (hlog != null) log.printf("latency log: %s%n", hlog);
-    }
-
-    /** Seeded Fisher-Yates over the identity permutation: the loader's epoch order, {@link SpscBatchPrefetch#shuffle}. */
-    static void shuffle(int[] order, long seed) {
-        SpscBatchPrefetch.shuffle(order, seed);
     }
 }

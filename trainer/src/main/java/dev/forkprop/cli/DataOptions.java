@@ -1,0 +1,32 @@
+package dev.forkprop.cli;
+
+import dev.forkprop.data.TrainingData;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The dataset flags of {@code train} (a picocli mixin): which data, how CSV is read, the validation split. */
+public final class DataOptions {
+    @Option(names = "--data", description = "dataset: mnist, fashion-mnist, synthetic (regression), or a CSV file (header row, numeric cells) (default: ${DEFAULT-VALUE})")
+    public String data = "mnist";
+    @Option(names = "--label", description = "CSV: the label/target column, by name or index (default: the last column)")
+    public String label;
+    @Option(names = "--task", description = "CSV: classification (integer labels) or regression (real target) (default: ${DEFAULT-VALUE})")
+    public String task = "classification";
+    @Option(names = "--test-data", description = "CSV: a separate test file (default: the last 10%% of the rows of --data)")
+    public Path testData;
+    @Option(names = "--normalize", description = "image pixels: standard ((x/255 - mean)/std of the dataset) or unit (x/255) (default: ${DEFAULT-VALUE})")
+    public String normalize = "standard";
+    @Option(names = "--data-dir", description = "where datasets live (default: $FORKPROP_DATA, then ./data)")
+    public Path dataDir;
+    @Option(names = "--val", description = "hold out the last N training samples for validation (default: ${DEFAULT-VALUE})")
+    public int val = 0;
+
+    public void validate() {
+        if (val < 0) throw new IllegalArgumentException("--val must be >= 0, got " + val);
+    }
+
+    /** What to load; {@code seed} draws the synthetic dataset. */
+    public TrainingData.Request request(long seed) {
+        return new TrainingData.Request(data, label, task, testData, normalize, dataDir, seed, val);
+    }
+}
