@@ -1,11 +1,18 @@
 /**
- * The data-parallel training step.
+ * The data-parallel training step: {@link dev.forkprop.engine.Engine} and its protocols, the
+ * phase barrier ({@link dev.forkprop.engine.PhaseGate}, {@link dev.forkprop.engine.PhaseCountdown}),
+ * the split of a batch into shards and of the parameters into reduce slices
+ * ({@link dev.forkprop.engine.ShardPlan}), the weights packed once per step
+ * ({@link dev.forkprop.engine.WeightPacks}), idle workers helping with a slowed worker's products
+ * ({@link dev.forkprop.engine.SharedProducts}), and the matrix products a worker's layers get
+ * through both ({@link dev.forkprop.engine.EngineProducts}). Who calls: {@code run.Trainer} (one
+ * step at a time) and tests; the engine knows nothing of epochs, files or flags.
  *
  * <pre>
  *  loader thread (SpscBatchPrefetch): shuffle per epoch, fill slot -> publish (cursor, release)
  *    |                                                  ^ waits for a free slot (gating sequence)
  *    v  ring of 4 BatchSlots                            |
- *  coordinator (the thread calling Trainer.fit)          |
+ *  coordinator (the thread calling run.Trainer.fit)      |
  *    |  per step: take() the next slot (acquire; the wait is the data_wait phase), then three phases:
  *    |
  *    |  compute   open the PhaseGate for workers 1..T-1, run worker 0, park on PhaseCountdown
