@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The matrix products of one shard, offered one at a time to other workers: a worker that has
  * finished its own shards computes chunks of the products of a shard that is still running, so a
- * worker slowed down (on a virtual machine, a vCPU the host takes away for milliseconds) no longer
- * holds the whole step back by its delay, only by about half of it.
+ * worker slowed down (on a virtual machine, a vCPU the host takes away for milliseconds) holds the
+ * step back by about half of its delay instead of all of it.
  *
  * <p>The shard's owner runs each product through {@link #gemmPacked} (or {@link #gemmTN}), which
  * publishes it as a <em>job</em> cut into chunks of rows of C, claims chunks itself, and returns
@@ -194,7 +194,7 @@ public final class SharedProducts {
             }
         } catch (Throwable t) {
             // Close the job, so that no helper takes a chunk of it later (in a step after this failed
-            // one) into arrays that are in use again. A helper inside a chunk now finishes it before it
+            // one) into arrays that are in use again. A helper already inside a chunk finishes it before it
             // arrives at the phase barrier, so before any array is reused.
             claim.set(word(j, chunks, chunks));
             throw t;

@@ -180,7 +180,7 @@ public final class WeightPacks {
      * The first panel of part {@code part} of {@code parts}: where the cost of the panels before it
      * reaches {@code part / parts} of the total ({@link #panelCost}). Panels hold k x align floats, and k differs between forms
      * (784 x 32 for a first layer's W, 10 x 32 for a logit layer's W^T), so equal panel counts
-     * were unequal work: 1.85M against 1.09M floats for 784-1024-1024-10 at 2 workers. Monotone
+     * would be unequal work: 1.85M against 1.09M floats for 784-1024-1024-10 at 2 workers. Monotone
      * in {@code part}, 0 for part 0 and the panel count for part {@code parts}; no allocation.
      */
     long panelAt(int part, int parts) {

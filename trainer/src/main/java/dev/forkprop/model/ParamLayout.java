@@ -129,7 +129,7 @@ public final class ParamLayout {
             return new ParamLayout(all, trainableEnd, off);
         }
 
-        /** The aligned offset after {@code t}, checked: int arithmetic here used to wrap for huge models (dense:1048576 twice: 2^40 weights). */
+        /** The aligned offset after {@code t}, checked in long: in int it would wrap for huge models (dense:1048576 twice: 2^40 weights). */
         private static int end(Tensor t) {
             long end = (long) t.offset() + t.size();
             if (end > MAX_SIZE) throw tooLarge(t.name(), t.shape(), end);
