@@ -34,6 +34,8 @@ import java.util.zip.GZIPInputStream;
  * A fetched file is written to a temporary file beside its destination, its uncompressed content
  * MD5 is checked, and only then is it renamed into place (atomically where the file system can).
  * When nothing works the {@link MissingDataException} says how to get the files by hand.
+ * {@link #forRepository} is the same with the repository's {@code data/} as the data directory and
+ * a mirror found by walking up to {@code shared/data}: the test suites' configuration.
  *
  * <p>Not here: parsing ({@link IdxReader}), validation/test splits ({@link Dataset#slice}).
  * Not thread-safe: one thread loads, then hands the immutable datasets to the trainer.
@@ -87,8 +89,13 @@ public final class Datasets {
     /** Env var naming a local mirror directory laid out as {@code <mirror>/<name>/<file>}. */
     public static final String ENV_MIRROR = "FORKPROP_DATA_MIRROR";
 
+    /** Where {@link #forRepository} finds a mirror when {@code FORKPROP_DATA_MIRROR} is unset: this path in a folder above. */
+    static final Path SHARED_DATA = Path.of("shared", "data");
+
     private final List<Path> searchDirs;
     private final Path mirror;
+    /** Why there is no mirror, for the error message when nothing can be fetched. */
+    private final String noMirror;
     private final Downloader downloader;
     private final PrintStream log;
     private final List<Spec> specs;
@@ -106,11 +113,17 @@ public final class Datasets {
     }
 
     Datasets(List<Path> searchDirs, Path mirror, Downloader downloader, PrintStream log, List<Spec> specs) {
+        this(searchDirs, mirror, ENV_MIRROR + " is not set", downloader, log, specs);
+    }
+
+    private Datasets(List<Path> searchDirs, Path mirror, String noMirror, Downloader downloader, PrintStream log,
+                     List<Spec> specs) {
         if (searchDirs.isEmpty()) {
             throw new IllegalArgumentException("no search directory");
         }
         this.searchDirs = List.copyOf(new LinkedHashSet<>(searchDirs));
         this.mirror = mirror;
+        this.noMirror = noMirror;
         this.downloader = Objects.requireNonNull(downloader, "downloader");
         this.log = log;
         this.specs = List.copyOf(specs);
@@ -133,6 +146,69 @@ public final class Datasets {
         String envMirror = System.getenv(ENV_MIRROR);
         Path mirror = envMirror == null || envMirror.isBlank() ? null : Path.of(envMirror);
         return new Datasets(dirs, mirror, Downloader.http(), System.err);
+    }
+
+    /**
+     * The configuration inside a checkout of this repository, which the test suites use: the rules
+     * of {@link #fromEnvironment} with the repository's git-ignored {@code data/} as the data
+     * directory (as {@code run.sh} sets for {@code train}) and a mirror found without configuring one.
+     * <ul>
+     * <li>Data directory: {@code <root>/data}, where root is the first of {@code start} and its
+     *     ancestors that holds {@code .git} or {@code mvnw}. Files already there are used.</li>
+     * <li>Mirror: {@code $FORKPROP_DATA_MIRROR} if set (a relative value is tried against
+     *     {@code start} and each ancestor, since Maven runs a module's tests in the module's
+     *     folder), else {@code shared/data} in the first of {@code start} and its ancestors that
+     *     has it (a checkout beside {@code shared/}), else none.</li>
+     * <li>Else the checksummed HTTPS fetch of {@link Downloader#http()}.</li>
+     * </ul>
+     * Missing files go to {@code <root>/data}. When nothing works, {@link #load} and
+     * {@link #ensure(String)} throw a one-line {@link MissingDataException} saying what to set.
+     *
+     * @throws MissingDataException if no folder above {@code start} holds {@code .git} or {@code mvnw}
+     */
+    public static Datasets forRepository(Path start, PrintStream log) {
+        return forRepository(start, System.getenv(ENV_MIRROR), Downloader.http(), log, KNOWN);
+    }
+
+    static Datasets forRepository(Path start, String envMirror, Downloader downloader, PrintStream log,
+                                  List<Spec> specs) {
+        Path from = start.toAbsolutePath().normalize();
+        Path root = repositoryRoot(from);
+        if (root == null) {
+            throw new MissingDataException("no repository folder (one holding .git or mvnw) in " + from
+                    + " or above it, so no data/ folder for the datasets");
+        }
+        Path mirror = null;
+        String noMirror;
+        if (envMirror != null && !envMirror.isBlank()) {
+            Path p = Path.of(envMirror);
+            for (Path base = from; base != null && mirror == null; base = p.isAbsolute() ? null : base.getParent()) {
+                Path candidate = base.resolve(p).normalize();
+                if (Files.isDirectory(candidate)) {
+                    mirror = candidate;
+                }
+            }
+            noMirror = mirror != null ? null : ENV_MIRROR + "=" + envMirror + " is not a directory (looked from "
+                    + from + (p.isAbsolute() ? ")" : " and the folders above it)");
+        } else {
+            for (Path d = from; d != null && mirror == null; d = d.getParent()) {
+                if (Files.isDirectory(d.resolve(SHARED_DATA))) {
+                    mirror = d.resolve(SHARED_DATA);
+                }
+            }
+            noMirror = ENV_MIRROR + " is not set and no " + SHARED_DATA + " is in " + from + " or above it";
+        }
+        return new Datasets(List.of(root.resolve("data")), mirror, noMirror, downloader, log, specs);
+    }
+
+    /** The first of {@code from} and its ancestors that holds {@code .git} (a folder, or a worktree's file) or {@code mvnw}; null if none. */
+    static Path repositoryRoot(Path from) {
+        for (Path d = from.toAbsolutePath().normalize(); d != null; d = d.getParent()) {
+            if (Files.exists(d.resolve(".git")) || Files.isRegularFile(d.resolve("mvnw"))) {
+                return d;
+            }
+        }
+        return null;
     }
 
     /** Whether {@link #load} knows {@code name}. */
@@ -256,7 +332,7 @@ public final class Datasets {
             failures.add(Files.isDirectory(mirror) ? "mirror " + mirror + " has no " + what + "[.gz]"
                     : "mirror " + mirror + " is not a directory");
         } else {
-            failures.add(ENV_MIRROR + " is not set");
+            failures.add(noMirror);
         }
         URI uri = spec.remote().resolve(file.stem() + ".gz");
         InputStream in = null;

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Finding, fetching and verifying named datasets. A tiny synthetic dataset with its own checksum
- * table keeps most tests fast; one test fetches the real MNIST from the mirror. No test touches
+ * table keeps most tests fast; one test fetches the real MNIST from a mirror. No test here touches
  * the network: downloaders are injected.
  */
 class DatasetsTest {
@@ -203,9 +203,79 @@ class DatasetsTest {
                 () -> new Datasets(List.of(data), null, Downloader.NONE, null).load("cifar"));
     }
 
+    /** A checkout: {@code dir/repo} with a {@code .git} folder; the tests start in its module folder {@code repo/trainer}. */
+    private Path checkout() throws IOException {
+        Path repo = dir.resolve("repo");
+        Files.createDirectories(repo.resolve(".git"));
+        return Files.createDirectories(repo.resolve("trainer"));
+    }
+
+    private Datasets inRepository(Path start, String envMirror, Downloader downloader) {
+        return Datasets.forRepository(start, envMirror, downloader, null, List.of(tiny));
+    }
+
     @Test
-    void fetchesRealMnistFromTheSharedMirror() {
-        Datasets.Split s = new Datasets(List.of(data), TestData.mirror(), Downloader.NONE, null).load("mnist");
+    void forRepositoryCopiesFromSharedDataAboveIntoTheRepositorysDataFolder() throws Exception {
+        Path module = checkout();
+        for (int f = 0; f < 4; f++) {
+            write(dir.resolve("shared/data/tiny").resolve(STEMS[f] + ".gz"), gzip(contents[f]));
+        }
+        assertEquals(5, inRepository(module, null, Downloader.NONE).load("tiny").train().size());
+        assertEquals(List.of("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+                "train-labels-idx1-ubyte.gz"), list(dir.resolve("repo/data/tiny")));
+        // The next time they are found there: no mirror, no network needed.
+        assertEquals(dir.resolve("repo/data/tiny"), inRepository(module, "/nonexistent", Downloader.NONE).ensure("tiny"));
+    }
+
+    @Test
+    void forRepositoryResolvesARelativeMirrorAgainstTheFoldersAbove() throws Exception {
+        Path module = checkout(); // the mirror is dir/mirror: "../mirror" from the repository, not from the module
+        assertEquals(2, inRepository(module, "../mirror", Downloader.NONE).load("tiny").test().size());
+        assertTrue(Files.isRegularFile(dir.resolve("repo/data/tiny/t10k-images-idx3-ubyte.gz")));
+    }
+
+    @Test
+    void forRepositoryWithoutAMirrorFetchesIntoTheRepositorysDataFolder() throws Exception {
+        Path module = checkout();
+        Files.writeString(dir.resolve("repo/mvnw"), "#!/bin/sh\n"); // either marks the root
+        List<URI> asked = new ArrayList<>();
+        Downloader local = uri -> {
+            asked.add(uri);
+            String name = uri.getPath().substring(uri.getPath().lastIndexOf('/') + 1);
+            return Files.newInputStream(mirror.resolve("tiny").resolve(name));
+        };
+        assertEquals(5, inRepository(module, null, local).load("tiny").train().size());
+        assertEquals(4, asked.size());
+        assertEquals(4, list(dir.resolve("repo/data/tiny")).size());
+    }
+
+    @Test
+    void forRepositoryWithNeitherSaysWhatToSetInOneLine() throws Exception {
+        Path module = checkout();
+        assertOneLineMatching(MissingDataException.class, "tiny/train-images-idx3-ubyte: not in \\["
+                        + java.util.regex.Pattern.quote(dir.resolve("repo/data/tiny").toString()) + "\\] and cannot be fetched"
+                        + " \\(FORKPROP_DATA_MIRROR is not set and no shared/data is in "
+                        + java.util.regex.Pattern.quote(module.toString()) + " or above it; .*network access is disabled\\)\\."
+                        + " To get the files: set FORKPROP_DATA_MIRROR to a directory holding tiny/.*",
+                () -> inRepository(module, null, Downloader.NONE).load("tiny"));
+        assertOneLineMatching(MissingDataException.class, ".*\\(FORKPROP_DATA_MIRROR=/nonexistent/mirror is not a directory"
+                        + " \\(looked from " + java.util.regex.Pattern.quote(module.toString()) + "\\); .*",
+                () -> inRepository(module, "/nonexistent/mirror", Downloader.NONE).load("tiny"));
+        assertFalse(Files.exists(dir.resolve("repo/data")), "nothing is created when nothing can be fetched");
+    }
+
+    @Test
+    void forRepositoryNeedsARepository() throws Exception {
+        Path outside = Files.createDirectories(dir.resolve("loose"));
+        assertOneLine(MissingDataException.class, "no repository folder (one holding .git or mvnw) in " + outside
+                + " or above it, so no data/ folder for the datasets",
+                () -> inRepository(outside, null, Downloader.NONE));
+    }
+
+    /** The real MNIST fetched from a mirror: the folder the other tests get it in, which has the mirror layout. */
+    @Test
+    void fetchesRealMnistFromAMirror() {
+        Datasets.Split s = new Datasets(List.of(data), TestDatasets.dataDir("mnist"), Downloader.NONE, null).load("mnist");
         assertEquals(60000, s.train().size());
         assertEquals(10000, s.test().size());
         assertEquals(5, s.train().label(0));

@@ -13,40 +13,10 @@ import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.function.Executable;
 
-/** Builders for small IDX files, the real-data mirror, and the one-line-error assertion. */
+/** Builders for small IDX files and the one-line-error assertion (real data: {@link TestDatasets}). */
 final class TestData {
 
     private TestData() {
-    }
-
-    /**
-     * The real-data mirror: {@code $FORKPROP_DATA_MIRROR} (CI sets it), else {@code shared/data}
-     * found by walking up from the working directory (a worktree beside {@code shared/}). Fails,
-     * never skips: CI always has the mirror.
-     */
-    static Path mirror() {
-        String env = System.getenv(Datasets.ENV_MIRROR);
-        // Surefire passes the literal "${env.FORKPROP_DATA_MIRROR}" when the variable is unset.
-        if (env != null && !env.isBlank() && !env.contains("${")) {
-            Path p = Path.of(env);
-            // A relative value (CI may say ../shared/data) is relative to the repository root, while
-            // surefire runs in the module directory: try it against each ancestor directory.
-            for (Path base = Path.of("").toAbsolutePath(); base != null; base = p.isAbsolute() ? null : base.getParent()) {
-                Path candidate = base.resolve(p).normalize();
-                if (Files.isDirectory(candidate.resolve("mnist"))) {
-                    return candidate;
-                }
-            }
-            return fail(Datasets.ENV_MIRROR + "=" + env + " has no mnist/ directory (looked from "
-                    + Path.of("").toAbsolutePath() + " and its parents)");
-        }
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path candidate = d.resolve("shared").resolve("data");
-            if (Files.isDirectory(candidate.resolve("mnist"))) {
-                return candidate;
-            }
-        }
-        return fail("real data not found: set " + Datasets.ENV_MIRROR + " to the shared/data directory");
     }
 
     /** An IDX file: big-endian magic and dimensions, then {@code payload}. */

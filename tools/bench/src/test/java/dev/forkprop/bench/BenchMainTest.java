@@ -73,7 +73,7 @@ class BenchMainTest {
 
     /** A tiny case, few steps: seconds of forkprop on real MNIST. lr 0.1 so that the loss falls in 12 steps. */
     static final String[] TINY = {"--cases", "784-10:64:sgd", "--lr", "0.1", "--warmup-steps", "2", "--steps", "10",
-            "--data-dir", BenchTestData.mirror().toString()};
+            "--data-dir", BenchTestData.dataDir().toString()};
 
     static String[] compare(String... more) {
         String[] args = new String[1 + TINY.length + more.length];

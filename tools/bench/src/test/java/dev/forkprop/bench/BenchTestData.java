@@ -3,26 +3,33 @@ package dev.forkprop.bench;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.forkprop.data.Datasets;
-import java.nio.file.Files;
+import dev.forkprop.data.MissingDataException;
 import java.nio.file.Path;
 
-/** The real-data mirror for the benchmark tests that train on MNIST. */
+/**
+ * The real MNIST for the benchmark tests that train on it, got as {@code train} gets it, through
+ * {@link Datasets#forRepository} (as the trainer's tests do): the repository's {@code data/}, filled
+ * from the mirror ({@code $FORKPROP_DATA_MIRROR}, else {@code shared/data} in a folder above) or else
+ * over the network, checksummed. With neither the test fails with one line saying what to set.
+ */
 final class BenchTestData {
+    private static Path dataDir;
+    private static String missing;
+
     private BenchTestData() {}
 
-    /**
-     * The folder holding {@code mnist/}: {@code $FORKPROP_DATA_MIRROR} (CI sets it, possibly relative
-     * to the repository root), else {@code shared/data} in a folder above the working directory.
-     * Fails, never skips: CI always has the mirror.
-     */
-    static Path mirror() {
-        String env = System.getenv(Datasets.ENV_MIRROR);
-        // Surefire passes the literal "${env.FORKPROP_DATA_MIRROR}" when the variable is unset.
-        boolean set = env != null && !env.isBlank() && !env.contains("${");
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path candidate = set ? d.resolve(env).normalize() : d.resolve("shared").resolve("data");
-            if (Files.isDirectory(candidate.resolve("mnist"))) return candidate;
+    /** The folder holding {@code mnist/}: what {@code --data-dir} takes. */
+    static synchronized Path dataDir() {
+        if (missing != null) return fail(missing);
+        if (dataDir == null) {
+            try {
+                dataDir = Datasets.forRepository(Path.of(""), System.err).ensure("mnist").getParent();
+            } catch (MissingDataException e) {
+                missing = "mnist for the tests: set " + Datasets.ENV_MIRROR + " to a folder holding mnist/ (CI: ../shared/data)"
+                        + " or allow network access to fetch it; " + e.getMessage();
+                return fail(missing);
+            }
         }
-        return fail("MNIST not found: set " + Datasets.ENV_MIRROR + " to the folder holding mnist/ (e.g. ../shared/data)");
+        return dataDir;
     }
 }

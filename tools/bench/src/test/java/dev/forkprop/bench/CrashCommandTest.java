@@ -3,7 +3,6 @@ package dev.forkprop.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,19 +18,9 @@ class CrashCommandTest {
     @Test
     void twoKillsResumeToTheUninterruptedParameters() {
         BenchMainTest.Outcome o = BenchMainTest.run("crash", "--kills", "2", "--model", "784-128-10", "--steps", "300",
-                "--checkpoint-every", "5", "--max-delay-ms", "100", "--data-dir", mnistParent().toString(), "--work", work.toString());
+                "--checkpoint-every", "5", "--max-delay-ms", "100", "--data-dir", BenchTestData.dataDir().toString(), "--work", work.toString());
         assertEquals(0, o.code(), o.out() + o.err());
         assertTrue(o.out().contains("\nPASS: 2 of 2 kills resumed from a complete checkpoint"), o.out());
         assertEquals(2, o.out().lines().filter(l -> l.matches(" +[12] +[0-9.]+ .* ok")).count(), o.out());
-    }
-
-    /** The MNIST mirror: $FORKPROP_DATA_MIRROR (relative to any ancestor of the working directory), else shared/data above it. */
-    static Path mnistParent() {
-        String env = System.getenv("FORKPROP_DATA_MIRROR");
-        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-            Path c = env != null && !env.isBlank() && !env.contains("${") ? d.resolve(env).normalize() : d.resolve("shared").resolve("data");
-            if (Files.isDirectory(c.resolve("mnist"))) return c;
-        }
-        throw new AssertionError("MNIST mirror not found: set FORKPROP_DATA_MIRROR to the shared/data directory");
     }
 }

@@ -17,7 +17,8 @@ class SoakCommandTest {
     void shortSoakReportsIntervals(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("soak.json"), png = dir.resolve("soak.png");
         BenchMainTest.Outcome o = BenchMainTest.run("soak", "--minutes", "0.1", "--interval-seconds", "1.5",
-                "--model", "784-32-10", "--batch", "32", "--threads", "2", "--json", json.toString(), "--plot", png.toString());
+                "--model", "784-32-10", "--batch", "32", "--threads", "2", "--json", json.toString(), "--plot", png.toString(),
+                "--data-dir", BenchTestData.dataDir().toString());
         assertEquals(0, o.code(), o.err() + o.out());
         JsonNode rows = new ObjectMapper().readTree(json.toFile());
         assertTrue(rows.size() >= 3, o.out());

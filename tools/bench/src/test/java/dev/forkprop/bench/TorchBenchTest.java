@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.forkprop.data.Datasets;
 import dev.forkprop.optim.Hyper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -135,7 +134,7 @@ class TorchBenchTest {
     void theRealScriptTrainsWhereTorchIsInstalled() throws Exception {
         TorchBench.Located l = TorchBench.locate(null, null, TorchBench.AUTO);
         assumeTrue(l.bench() != null, () -> l.missing());
-        Path mnist = Datasets.fromEnvironment(BenchTestData.mirror()).ensure("mnist");
+        Path mnist = BenchTestData.dataDir().resolve("mnist");
         TorchBench.Result r = l.bench().run(CompareCase.parse("784-10:64:sgd"), 0.1f, Hyper.DEFAULTS,
                 TorchThreads.of("blas", 1), 1, 10, 60, mnist);
         assertTrue(r.samplesPerSec() > 0, r.toString());
