@@ -233,6 +233,12 @@ public final class Checkpoint {
             throw new BadDataException(file + ": checksum mismatch (stored " + sha.substring(0, 12) + "..., computed "
                     + actual.substring(0, 12) + "...): the file is corrupt");
         }
+        for (Map.Entry<String, Safetensors.Tensor> t : c.tensors().entrySet()) {
+            if (t.getValue().data() == null) {
+                throw new BadDataException(file + ": tensor '" + t.getKey() + "' is " + t.getValue().dtype()
+                        + "; a checkpoint holds F32 tensors only");
+            }
+        }
         Map<String, String> m = new LinkedHashMap<>(c.metadata());
         m.remove(SHA_KEY);
         return new Checkpoint(new LinkedHashMap<>(c.tensors()), m, file.toString());

@@ -21,21 +21,25 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * The safetensors file format (Hugging Face), F32 tensors only: encode to bytes, decode and
- * validate from a file.
+ * The safetensors file format (Hugging Face), F32 and I64 tensors: encode to bytes, decode and
+ * validate from a file. I64 exists for PyTorch's integer buffers (BatchNorm's
+ * {@code num_batches_tracked}, a 0-d tensor); everything forkprop computes with is F32.
  *
  * <pre>
  * [8 bytes]  N, unsigned little-endian 64-bit: length of the header
  * [N bytes]  JSON: {"name": {"dtype": "F32", "shape": [d0, d1, ...], "data_offsets": [begin, end]}, ...,
+ *                   "count": {"dtype": "I64", "shape": [], "data_offsets": [begin, begin + 8]}, ...,
  *                   "__metadata__": {"key": "value", ...}}   (padded with trailing spaces to 8 bytes)
  * [rest]     data section: tensors contiguous, little-endian, offsets relative to its start
  * </pre>
  *
  * <p>The reader trusts nothing: the header length is checked against the file size before
- * anything is allocated, the JSON must parse (duplicate keys rejected), every dtype must be F32,
- * every shape's product times 4 must equal its offset span, and the spans must tile the data
+ * anything is allocated, the JSON must parse (duplicate keys rejected), every dtype must be F32
+ * or I64, every shape's product times the element size (4 or 8) must equal its offset span (a
+ * shape {@code []} is a scalar: one element), and the spans must tile the data
  * section exactly (no overlap, no gap, no trailing bytes). Every failure is a
  * {@link BadDataException} with one line naming the file and the problem.
  *
@@ -54,15 +58,44 @@ public final class Safetensors {
 
     private Safetensors() {}
 
-    /** One F32 tensor: {@code shape} row-major, {@code data.length == product(shape)}. */
-    public record Tensor(int[] shape, float[] data) {
+    /**
+     * One tensor, {@code shape} row-major ({@code []}: a scalar, one element): F32 values in
+     * {@code data} ({@code i64} null), or I64 values in {@code i64} ({@code data} null), with
+     * {@code product(shape)} elements.
+     */
+    public record Tensor(int[] shape, float[] data, long[] i64) {
         public Tensor {
             long n = 1;
             for (int d : shape) {
                 if (d < 0) throw new IllegalArgumentException("negative dimension in shape");
                 n *= d;
             }
-            if (n != data.length) throw new IllegalArgumentException("shape product " + n + " != data length " + data.length);
+            if ((data == null) == (i64 == null)) throw new IllegalArgumentException("a tensor holds either F32 or I64 values");
+            int length = data != null ? data.length : i64.length;
+            if (n != length) throw new IllegalArgumentException("shape product " + n + " != data length " + length);
+        }
+
+        /** An F32 tensor. */
+        public Tensor(int[] shape, float[] data) {
+            this(shape, Objects.requireNonNull(data, "data"), null);
+        }
+
+        /** An I64 tensor, e.g. {@code ofI64(new int[0], 0)} for a 0-d count. */
+        public static Tensor ofI64(int[] shape, long... values) {
+            return new Tensor(shape, null, Objects.requireNonNull(values, "values"));
+        }
+
+        /** "F32" or "I64", as the header names it. */
+        public String dtype() {
+            return data != null ? "F32" : "I64";
+        }
+
+        int elementBytes() {
+            return data != null ? 4 : 8;
+        }
+
+        int count() {
+            return data != null ? data.length : i64.length;
         }
     }
 
@@ -73,8 +106,10 @@ public final class Safetensors {
     public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata, byte[] header, byte[] data) {}
 
     /**
-     * Encodes tensors (in iteration order, contiguous) and string metadata. The JSON header is
-     * padded with spaces to a multiple of 8 bytes, as the reference writer does.
+     * Encodes tensors (contiguous: the I64 tensors first, then the F32 ones, each kind in iteration
+     * order, so that every 8-byte value is 8-byte aligned, as the reference writer orders them by
+     * dtype) and string metadata. The JSON header is padded with spaces to a multiple of 8 bytes, as
+     * the reference writer does.
      */
     public static byte[] encode(Map<String, Tensor> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
@@ -82,15 +117,18 @@ public final class Safetensors {
             ObjectNode m = header.putObject(METADATA);
             metadata.forEach(m::put);
         }
+        List<Map.Entry<String, Tensor>> ordered = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) if (e.getValue().i64() != null) ordered.add(e);
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) if (e.getValue().i64() == null) ordered.add(e);
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        for (Map.Entry<String, Tensor> e : ordered) {
             if (e.getKey().equals(METADATA)) throw new IllegalArgumentException("tensor name " + METADATA + " is reserved");
             Tensor t = e.getValue();
             ObjectNode o = header.putObject(e.getKey());
-            o.put("dtype", "F32");
+            o.put("dtype", t.dtype());
             ArrayNode shape = o.putArray("shape");
             for (int d : t.shape()) shape.add(d);
-            long end = offset + 4L * t.data().length;
+            long end = offset + (long) t.elementBytes() * t.count();
             o.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }
@@ -106,8 +144,13 @@ public final class Safetensors {
         buf.putLong(padded);
         buf.put(json);
         for (int i = json.length; i < padded; i++) buf.put((byte) ' ');
-        for (Tensor t : tensors.values()) {
-            for (float f : t.data()) buf.putFloat(f);
+        for (Map.Entry<String, Tensor> e : ordered) {
+            Tensor t = e.getValue();
+            if (t.i64() != null) {
+                for (long v : t.i64()) buf.putLong(v);
+            } else {
+                for (float f : t.data()) buf.putFloat(f);
+            }
         }
         return buf.array();
     }
@@ -157,7 +200,7 @@ public final class Safetensors {
         }
         if (root == null || !root.isObject()) throw bad(name, "header is not a JSON object");
         Map<String, String> metadata = new LinkedHashMap<>();
-        record Entry(String name, int[] shape, long begin, long end) {}
+        record Entry(String name, boolean i64, int[] shape, long begin, long end) {}
         List<Entry> entries = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
@@ -175,7 +218,11 @@ public final class Safetensors {
             if (!v.isObject()) throw bad(name, "tensor '" + key + "': entry is not an object");
             JsonNode dtype = v.get("dtype"), shape = v.get("shape"), offs = v.get("data_offsets");
             if (dtype == null || !dtype.isTextual()) throw bad(name, "tensor '" + key + "': missing dtype");
-            if (!dtype.textValue().equals("F32")) throw bad(name, "tensor '" + key + "': dtype " + dtype.textValue() + " is not supported (F32 only)");
+            boolean i64 = dtype.textValue().equals("I64");
+            if (!i64 && !dtype.textValue().equals("F32")) {
+                throw bad(name, "tensor '" + key + "': dtype " + dtype.textValue() + " is not supported (F32 and I64 only)");
+            }
+            int elementBytes = i64 ? 8 : 4;
             if (shape == null || !shape.isArray()) throw bad(name, "tensor '" + key + "': missing shape");
             if (offs == null || !offs.isArray() || offs.size() != 2 || !offs.get(0).canConvertToLong() || !offs.get(1).canConvertToLong()
                     || !offs.get(0).isIntegralNumber() || !offs.get(1).isIntegralNumber()) {
@@ -196,10 +243,11 @@ public final class Safetensors {
             if (begin < 0 || end < begin || end > data.length) {
                 throw bad(name, "tensor '" + key + "': data_offsets [" + begin + ", " + end + "] outside the data section of " + data.length + " bytes");
             }
-            if (count * 4 != end - begin) {
-                throw bad(name, "tensor '" + key + "': shape " + shape + " needs " + count * 4 + " bytes but data_offsets span " + (end - begin));
+            if (count * elementBytes != end - begin) {
+                throw bad(name, "tensor '" + key + "': shape " + shape + " needs " + count * elementBytes
+                        + " bytes but data_offsets span " + (end - begin));
             }
-            entries.add(new Entry(key, dims, begin, end));
+            entries.add(new Entry(key, i64, dims, begin, end));
         }
         entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
         long expect = 0;
@@ -214,10 +262,16 @@ public final class Safetensors {
         ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
-            float[] f = new float[(int) ((e.end - e.begin) / 4)];
             buf.position((int) e.begin);
-            buf.asFloatBuffer().get(f);
-            tensors.put(e.name, new Tensor(e.shape, f));
+            if (e.i64) {
+                long[] v = new long[(int) ((e.end - e.begin) / 8)];
+                buf.asLongBuffer().get(v);
+                tensors.put(e.name, Tensor.ofI64(e.shape, v));
+            } else {
+                float[] f = new float[(int) ((e.end - e.begin) / 4)];
+                buf.asFloatBuffer().get(f);
+                tensors.put(e.name, new Tensor(e.shape, f));
+            }
         }
         return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata), headerBytes, data);
     }

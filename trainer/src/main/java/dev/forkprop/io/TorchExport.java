@@ -1,6 +1,7 @@
 package dev.forkprop.io;
 
 import dev.forkprop.data.BadDataException;
+import dev.forkprop.model.BatchNorm;
 import dev.forkprop.model.Dense;
 import dev.forkprop.model.Layer;
 import dev.forkprop.model.Network;
@@ -24,7 +25,11 @@ import java.util.Map;
  *   <li>{@code dense:N} = {@code nn.Linear(in, N)}: {@code layers.<i>.weight} {@code [out, in]} (ours is
  *       {@code [in, out]}: transposed here), {@code layers.<i>.bias} {@code [out]};</li>
  *   <li>{@code batchnorm} = {@code nn.BatchNorm1d(w, eps=1e-5, momentum=0.1)}: weight, bias,
- *       running_mean, running_var ({@code num_batches_tracked} is absent; PyTorch fills it in);</li>
+ *       running_mean, running_var (F32), and {@code num_batches_tracked}, an I64 scalar (shape
+ *       {@code []}) as in PyTorch's state dict, so that {@code load_state_dict(strict=True)} finds
+ *       every key: the training steps taken, or 0 where the caller does not know them. PyTorch
+ *       only uses it with {@code momentum=None}; on import it may be absent and its value is
+ *       ignored (forkprop's running statistics use momentum 0.1);</li>
  *   <li>{@code layernorm} = {@code nn.LayerNorm(w, eps=1e-5)}: weight, bias;</li>
  *   <li>relu, leakyrelu (slope 0.01), sigmoid, tanh, gelu (the module's default, exact erf form),
  *       dropout: no tensors.</li>
@@ -35,8 +40,17 @@ import java.util.Map;
 public final class TorchExport {
     private TorchExport() {}
 
-    /** Tensors in PyTorch layout from a run's arrays. */
+    /** Tensors in PyTorch layout from a run's arrays; each batch norm's {@code num_batches_tracked} is 0. */
     public static Map<String, Safetensors.Tensor> export(Network net, float[] params, float[] buffers) {
+        return export(net, params, buffers, 0);
+    }
+
+    /**
+     * Tensors in PyTorch layout from a run's arrays, with {@code batchesTracked} (the training
+     * steps the run took, the checkpoint's {@code step}) as each batch norm's {@code num_batches_tracked}.
+     */
+    public static Map<String, Safetensors.Tensor> export(Network net, float[] params, float[] buffers, long batchesTracked) {
+        if (batchesTracked < 0) throw new IllegalArgumentException("batchesTracked " + batchesTracked + " < 0");
         Map<String, Safetensors.Tensor> out = new LinkedHashMap<>();
         Layer[] layers = net.layers();
         for (ParamLayout.Tensor t : Checkpoint.trainable(net)) {
@@ -50,13 +64,21 @@ public final class TorchExport {
         }
         Checkpoint.forEachBuffer(net, (name, offset, width) ->
                 out.put(name, new Safetensors.Tensor(new int[] {width}, Arrays.copyOfRange(buffers, offset, offset + width))));
+        for (int i = 0; i < layers.length; i++) {
+            if (layers[i] instanceof BatchNorm) out.put(batchesTrackedName(i), Safetensors.Tensor.ofI64(new int[0], batchesTracked));
+        }
         return out;
+    }
+
+    private static String batchesTrackedName(int layer) {
+        return "layers." + layer + ".num_batches_tracked";
     }
 
     /**
      * Loads a PyTorch-layout file into a run's arrays (parameters, batch-norm statistics). Every
-     * tensor the network has must be present with the PyTorch shape and nothing else may be, or a
-     * one-line {@link BadDataException} names the tensor.
+     * tensor the network has must be present with the PyTorch shape and dtype F32 and nothing else
+     * may be, or a one-line {@link BadDataException} names the tensor. A batch norm's
+     * {@code num_batches_tracked} may be present (I64, shape {@code []}) or absent; its value is not used.
      */
     public static void importInto(Path file, Network net, float[] params, float[] buffers) {
         Safetensors.Contents c = Safetensors.read(file);
@@ -71,6 +93,15 @@ public final class TorchExport {
         }
         Checkpoint.forEachBuffer(net, (name, offset, width) ->
                 System.arraycopy(take(file, c, name, new int[] {width}, used), 0, buffers, offset, width));
+        for (int i = 0; i < layers.length; i++) {
+            Safetensors.Tensor t = layers[i] instanceof BatchNorm ? c.tensors().get(batchesTrackedName(i)) : null;
+            if (t == null) continue;
+            if (t.i64() == null || t.shape().length != 0) {
+                throw new BadDataException(file + ": tensor '" + batchesTrackedName(i) + "' is " + t.dtype() + " "
+                        + Arrays.toString(t.shape()) + ", expected I64 [] (PyTorch layout)");
+            }
+            used.add(batchesTrackedName(i));
+        }
         for (String name : c.tensors().keySet()) {
             if (!used.contains(name)) throw new BadDataException(file + ": tensor '" + name + "' does not belong to model " + net.spec());
         }
@@ -83,6 +114,7 @@ public final class TorchExport {
             throw new BadDataException(file + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
                     + ", expected " + Arrays.toString(shape) + " (PyTorch layout)");
         }
+        if (t.data() == null) throw new BadDataException(file + ": tensor '" + name + "' is " + t.dtype() + ", expected F32");
         used.add(name);
         return t.data();
     }

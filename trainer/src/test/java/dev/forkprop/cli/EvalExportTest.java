@@ -30,8 +30,15 @@ class EvalExportTest {
         TrainCommandTest.Run e = TrainCommandTest.run("export", "--checkpoint", file.toString(), "--out", out.toString());
         assertEquals(0, e.code(), e.err());
         Safetensors.Contents x = Safetensors.read(out);
-        assertEquals(List.of("layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias", "layers.3.weight",
-                "layers.3.bias", "layers.2.running_mean", "layers.2.running_var"), List.copyOf(x.tensors().keySet()));
+        // In file order: the I64 num_batches_tracked first (8-byte aligned), then the F32 tensors.
+        assertEquals(List.of("layers.2.num_batches_tracked", "layers.0.weight", "layers.0.bias", "layers.2.weight",
+                "layers.2.bias", "layers.3.weight", "layers.3.bias", "layers.2.running_mean", "layers.2.running_var"),
+                List.copyOf(x.tensors().keySet()));
+        Safetensors.Tensor tracked = x.tensors().get("layers.2.num_batches_tracked"); // as in BatchNorm1d's state_dict
+        assertEquals("I64", tracked.dtype());
+        assertArrayEquals(new int[0], tracked.shape());
+        assertEquals(1, tracked.i64().length);
+        assertTrue(tracked.i64()[0] >= 0, "the steps taken, or 0");
         float[] ours = c.tensors().get("layers.0.weight").data();       // [784, 16]
         Safetensors.Tensor torch = x.tensors().get("layers.0.weight");  // [16, 784]
         assertArrayEquals(new int[] {16, 784}, torch.shape());

@@ -40,6 +40,7 @@ class SafetensorsFuzzTest {
             Safetensors.Tensor t = again.tensors().get(e.getKey());
             assertArrayEquals(e.getValue().shape(), t.shape());
             assertArrayEquals(e.getValue().data(), t.data());
+            assertArrayEquals(e.getValue().i64(), t.i64());
         }
     }
 }

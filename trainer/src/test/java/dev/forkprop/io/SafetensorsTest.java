@@ -80,6 +80,45 @@ class SafetensorsTest {
         assertEquals(42f, Float.intBitsToFloat(scalar));
     }
 
+    /** I64 tensors (PyTorch's num_batches_tracked is a 0-d one): dtype, shape [], 8 bytes each, placed first, round trip. */
+    @Test
+    void i64TensorsIncludingAScalarRoundTripAndComeFirst() throws Exception {
+        Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
+        t.put("w", new Safetensors.Tensor(new int[] {3}, new float[] {1, 2, 3}));
+        t.put("layers.1.num_batches_tracked", Safetensors.Tensor.ofI64(new int[0], 1_234_567_890_123L));
+        t.put("ids", Safetensors.Tensor.ofI64(new int[] {2}, -1L, Long.MAX_VALUE));
+        byte[] b = Safetensors.encode(t, Map.of());
+        long n = 0;
+        for (int i = 7; i >= 0; i--) n = (n << 8) | (b[i] & 0xff);
+        JsonNode h = new ObjectMapper().readTree(new String(b, 8, (int) n, StandardCharsets.UTF_8));
+        JsonNode count = h.get("layers.1.num_batches_tracked");
+        assertEquals("I64", count.get("dtype").asText());
+        assertEquals("[]", count.get("shape").toString());
+        assertEquals("[0,8]", count.get("data_offsets").toString(), "8-byte values first, so they are 8-byte aligned");
+        assertEquals("[8,24]", h.get("ids").get("data_offsets").toString());
+        assertEquals("[24,36]", h.get("w").get("data_offsets").toString());
+        int data = 8 + (int) n;
+        long v = 0;
+        for (int i = 7; i >= 0; i--) v = (v << 8) | (b[data + i] & 0xff);
+        assertEquals(1_234_567_890_123L, v, "little-endian");
+
+        Safetensors.Contents c = Safetensors.read(write(b));
+        Safetensors.Tensor got = c.tensors().get("layers.1.num_batches_tracked");
+        assertEquals("I64", got.dtype());
+        assertArrayEquals(new int[0], got.shape());
+        assertArrayEquals(new long[] {1_234_567_890_123L}, got.i64());
+        assertEquals(null, got.data());
+        assertArrayEquals(new long[] {-1L, Long.MAX_VALUE}, c.tensors().get("ids").i64());
+        assertArrayEquals(new float[] {1, 2, 3}, c.tensors().get("w").data());
+        assertEquals("F32", c.tensors().get("w").dtype());
+
+        Path f = dir.resolve("t.safetensors");
+        assertOneLine(bad(file("{\"a\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,4]}}", 4)), "needs 8 bytes but data_offsets span 4", f);
+        assertOneLine(bad(file("{\"a\":{\"dtype\":\"I32\",\"shape\":[],\"data_offsets\":[0,4]}}", 4)), "dtype I32 is not supported", f);
+        assertThrows(IllegalArgumentException.class, () -> new Safetensors.Tensor(new int[0], new float[] {1}, new long[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> Safetensors.Tensor.ofI64(new int[0], 1, 2));
+    }
+
     static void assertOneLine(BadDataException ex, String fragment, Path file) {
         String m = ex.getMessage();
         assertFalse(m.contains("\n"), m);
