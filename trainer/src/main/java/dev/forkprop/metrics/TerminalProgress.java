@@ -13,6 +13,11 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * last loss; each finished epoch leaves one permanent line above the bar. For terminals only
  * ({@link #isTerminal()}); pipes and files get {@link ProgressLog}'s lines instead.
  *
+ * <p>The bar is the status line of a {@link StatusLineStream}: the one passed in, or else one
+ * wrapping the given stream ({@link #messages()}). Every other message of the run (checkpoints
+ * saved, signals, the trainer's log) must be printed through that same stream, so that it gets a
+ * line of its own above the bar instead of being appended to the bar's line.
+ *
  * <p>Threading: {@link #onEvent} and {@link #onClose} on the reporter thread. The bar library
  * redraws from its own daemon thread every {@link #REDRAW_MILLIS}; the values it shows are set
  * here, so the step loop only ever publishes a telemetry event. Allocates one message string per
@@ -22,7 +27,7 @@ public final class TerminalProgress implements TelemetrySink {
     /** Redraw period: fast enough to look live, slow enough to cost nothing on 2 cores. */
     static final int REDRAW_MILLIS = 250;
 
-    private final PrintStream out;
+    private final StatusLineStream out;
     private final int epochs;
     private final long startNanos;
     private final ProgressBar bar;
@@ -30,16 +35,49 @@ public final class TerminalProgress implements TelemetrySink {
     private long timedSamples, timedNanos;
 
     /**
+     * @param out        the terminal stream: a {@link StatusLineStream} shared with the run's other
+     *                   messages, or a plain stream (then wrapped; see {@link #messages()})
      * @param totalSteps planned steps of the run
      * @param epochs     planned epochs, for "epoch i/n"
      * @param startNanos {@code System.nanoTime()} when training started
      */
     public TerminalProgress(PrintStream out, long totalSteps, int epochs, long startNanos) {
-        this.out = out;
+        this.out = out instanceof StatusLineStream s ? s : new StatusLineStream(out);
         this.epochs = epochs;
         this.startNanos = startNanos;
         this.bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(totalSteps).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-                .setUpdateIntervalMillis(REDRAW_MILLIS).setConsumer(new ConsoleProgressBarConsumer(out)).build();
+                .setUpdateIntervalMillis(REDRAW_MILLIS).setConsumer(new StatusLineConsumer(this.out)).build();
+    }
+
+    /**
+     * The stream the bar is drawn on: print every other message of the run through it while the bar
+     * is shown, so that each gets its own line above the bar.
+     */
+    public PrintStream messages() {
+        return out;
+    }
+
+    /**
+     * Draws the rendered bar as the stream's status line; the library's console consumer is kept for
+     * its width (the terminal's, less a margin), which the bar is rendered to fit.
+     */
+    private static final class StatusLineConsumer extends ConsoleProgressBarConsumer {
+        private final StatusLineStream lines;
+
+        StatusLineConsumer(StatusLineStream lines) {
+            super(lines);
+            this.lines = lines;
+        }
+
+        @Override
+        public void accept(String rendered) {
+            lines.status(rendered);
+        }
+
+        @Override
+        public void close() {
+            lines.finishStatus(); // the final bar stays, as a permanent line
+        }
     }
 
     /**
@@ -55,13 +93,13 @@ public final class TerminalProgress implements TelemetrySink {
     public void onEvent(StepEvent e, boolean endOfBatch) {
         if (e.kind == StepEvent.EPOCH_END) {
             String val = Double.isNaN(e.valLoss) ? "" : String.format(Locale.ROOT, " val loss %.4f acc %.4f", e.valLoss, e.valAccuracy);
-            // \r + clear-to-end-of-line: the line replaces the bar; the bar redraws below it
-            out.printf(Locale.ROOT, "\r\033[Kepoch %d/%d done: %s%s (%.1f s)%n", e.epoch, epochs, e.trainSummary(), val,
+            // The stream erases the bar, prints the line, and redraws the bar below it.
+            out.printf(Locale.ROOT, "epoch %d/%d done: %s%s (%.1f s)%n", e.epoch, epochs, e.trainSummary(), val,
                     (e.nanoTime - startNanos) / 1e9);
             return;
         }
         if (!e.finite) {
-            out.printf(Locale.ROOT, "\r\033[Kstep %d: loss or gradient not finite or loss exploded (loss %s), update skipped%n", e.step, e.loss);
+            out.printf(Locale.ROOT, "step %d: loss or gradient not finite or loss exploded (loss %s), update skipped%n", e.step, e.loss);
         }
         timedSamples += e.samples;
         timedNanos += e.stepNanos;
