@@ -81,15 +81,22 @@ public final class Vec {
     }
 
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Double> D8 = DoubleVector.SPECIES_512;
+    /** Four floats, widened lane for lane into {@link #D4}: a conversion AVX2 executes natively. */
+    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
+    /**
+     * Half of the eight double lanes: 256 bits, which every AVX2 and AVX-512 CPU executes natively.
+     * A 512-bit double species is not intrinsified on an AVX2-only CPU: each of its operations
+     * would run as Java code and allocate a vector (about 12 MB per step of 784-256-10).
+     */
+    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
 
     /**
      * {@link #sumInto} and the sum of squares of the result in one pass: returns
      * {@code sum_i dst[i]^2} over {@code [from, to)}, accumulated in double.
      *
      * <p>The per-element sums are exactly those of {@link #sumInto} (source order). The squares
-     * go into eight double lanes (element {@code from + 8j + l} into lane {@code l}) that are added
-     * in lane order at the end, then the scalar tail: a fixed order for a given range, in the
+     * go into eight double lanes (element {@code from + 8j + l} into lane {@code l}; lanes 0-3 and
+     * 4-7 are two 256-bit vectors) that are added in lane order at the end, then the scalar tail: a fixed order for a given range, in the
      * interpreter as in compiled code (no {@code reduceLanes}, whose order is unspecified), so a
      * block's partial is the same whichever worker computes it. One pass instead of two, and the
      * squares cost nothing next to the memory traffic (a separate scalar loop summing squares in
@@ -102,7 +109,7 @@ public final class Vec {
         }
         final float[] first = srcs[0];
         final boolean store = count > 1 || first != dst;
-        DoubleVector sq = DoubleVector.zero(D8);
+        DoubleVector sqLo = DoubleVector.zero(D4), sqHi = DoubleVector.zero(D4);
         int i = from;
         for (final int bound = from + F8.loopBound(to - from); i < bound; i += F8.length()) {
             FloatVector acc = FloatVector.fromArray(F8, first, i);
@@ -110,11 +117,16 @@ public final class Vec {
                 acc = acc.add(FloatVector.fromArray(F8, srcs[s], i));
             }
             if (store) acc.intoArray(dst, i);
-            DoubleVector d = (DoubleVector) acc.convertShape(VectorOperators.F2D, D8, 0);
-            sq = d.fma(d, sq);
+            // Widened from the stored sums (in L1) in two halves: converting the upper half of a
+            // 256-bit vector in registers (convertShape part 1) is not intrinsified on AVX2.
+            DoubleVector lo = (DoubleVector) FloatVector.fromArray(F4, dst, i).convertShape(VectorOperators.F2D, D4, 0);
+            DoubleVector hi = (DoubleVector) FloatVector.fromArray(F4, dst, i + 4).convertShape(VectorOperators.F2D, D4, 0);
+            sqLo = lo.fma(lo, sqLo);
+            sqHi = hi.fma(hi, sqHi);
         }
         double total = 0;
-        for (int l = 0; l < D8.length(); l++) total += sq.lane(l);
+        for (int l = 0; l < D4.length(); l++) total += sqLo.lane(l);
+        for (int l = 0; l < D4.length(); l++) total += sqHi.lane(l);
         for (; i < to; i++) {
             float v = first[i];
             for (int s = 1; s < count; s++) v += srcs[s][i];

@@ -95,6 +95,11 @@ public final class VectorGemm implements Gemm {
 
     /** Floats of packA: one MC x KC_MAX block plus the MR x NR accumulator tile at its end. */
     static final int PACK_A_SIZE = MC * KC_MAX + MR * NR;
+    /**
+     * Whether to transpose B with vector scatters: AVX-512 has a scatter instruction; on AVX2 a
+     * scatter is not intrinsified and would allocate a vector per call, so scalar stores do it.
+     */
+    private static final boolean SCATTER = S.vectorBitSize() >= 512;
     /** Scatter offsets down one column of a micro-panel: lane i goes i rows (i * NR floats) further. */
     private static final int[] COLUMN = new int[L];
     static {
@@ -345,7 +350,7 @@ public final class VectorGemm implements Gemm {
             for (; j < cols; j++) {
                 final int src = bOff + (j0 + j) * ldb + pc;
                 int p = 0;
-                for (; p < kv; p += L) FloatVector.fromArray(S, b, src + p).intoArray(pb, base + p * NR + j, COLUMN, 0);
+                if (SCATTER) for (; p < kv; p += L) FloatVector.fromArray(S, b, src + p).intoArray(pb, base + p * NR + j, COLUMN, 0);
                 for (; p < kc; p++) pb[base + p * NR + j] = b[src + p];
             }
             // Padding columns [cols, NR) are zero.

