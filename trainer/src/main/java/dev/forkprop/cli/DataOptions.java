@@ -2,6 +2,8 @@ package dev.forkprop.cli;
 
 import dev.forkprop.data.TrainingData;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The dataset flags of {@code train} (a picocli mixin): which data, how CSV is read, the validation split. */
@@ -23,6 +25,15 @@ public final class DataOptions {
 
     public void validate() {
         if (val < 0) throw new IllegalArgumentException("--val must be >= 0, got " + val);
+    }
+
+    /** These flags as train arguments, for a run of {@code train} in this JVM. */
+    public List<String> args() {
+        List<String> a = new ArrayList<>(List.of("--data", data, "--task", task, "--normalize", normalize, "--val", Integer.toString(val)));
+        if (label != null) a.addAll(List.of("--label", label));
+        if (testData != null) a.addAll(List.of("--test-data", testData.toString()));
+        if (dataDir != null) a.addAll(List.of("--data-dir", dataDir.toString()));
+        return a;
     }
 
     /** What to load; {@code seed} draws the synthetic dataset. */

@@ -15,11 +15,12 @@ import picocli.CommandLine.Option;
         description = {"Write a checkpoint's weights (no optimizer state) as safetensors in PyTorch layout.",
                 "Layer i of the model is module i of the equivalent nn.Sequential (activations and dropout are modules too):",
                 "  dense:N   -> nn.Linear(in, N): layers.<i>.weight [N, in] (transposed from ours), layers.<i>.bias [N]",
-                "  batchnorm -> nn.BatchNorm1d(w, eps=1e-5, momentum=0.1): weight, bias, running_mean, running_var",
+                "  batchnorm -> nn.BatchNorm1d(w, eps=1e-5, momentum=0.1): weight, bias, running_mean, running_var,",
+                "               num_batches_tracked (int64 scalar: the checkpoint's step)",
                 "  layernorm -> nn.LayerNorm(w, eps=1e-5): weight, bias",
                 "  relu, leakyrelu (0.01), sigmoid, tanh, gelu, dropout -> nn.ReLU, nn.LeakyReLU, ..., nn.Dropout: no tensors",
                 "Load in Python: m.load_state_dict(safetensors.torch.load_file(F)) where m.layers is the nn.Sequential",
-                "(num_batches_tracked is absent; PyTorch fills it in). 'train --init-from F' reads such a file back."})
+                "'train --init-from F' reads such a file back."})
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "a checkpoint written by train")
     Path checkpoint;
@@ -33,7 +34,8 @@ public final class ExportCommand implements Callable<Integer> {
         meta.put("format", "pt");
         meta.put("forkprop.model", l.net().spec());
         meta.put("forkprop.input_width", Integer.toString(l.net().in()));
-        var tensors = TorchExport.export(l.net(), l.params(), l.buffers());
+        // Every step updates the running statistics once, so the step count is the batches tracked.
+        var tensors = TorchExport.export(l.net(), l.params(), l.buffers(), l.checkpoint().longField("step", 0, Long.MAX_VALUE));
         Checkpoint.writeAtomically(out, Safetensors.encode(tensors, meta), "export");
         System.err.printf("forkprop: wrote %s: %d tensors of model %s (step %s)%n", out, tensors.size(), l.net().spec(),
                 l.checkpoint().get("step"));

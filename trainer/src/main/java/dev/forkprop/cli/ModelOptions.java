@@ -3,6 +3,8 @@ package dev.forkprop.cli;
 import dev.forkprop.model.Init;
 import dev.forkprop.model.ModelSpec;
 import dev.forkprop.model.Network;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,6 +35,13 @@ public final class ModelOptions {
     /** Checks the flags that need no data; a one-line IllegalArgumentException names the first bad one. */
     public void validate() {
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+    }
+
+    /** These flags as train arguments, for a run of {@code train} in this JVM. */
+    public List<String> args() {
+        List<String> a = new ArrayList<>(List.of("--model", model, "--activation", activation, "--dropout", Float.toString(dropout)));
+        if (init != null) a.addAll(List.of("--init", init));
+        return a;
     }
 
     /** The network for inputs of {@code inputWidth} features. */

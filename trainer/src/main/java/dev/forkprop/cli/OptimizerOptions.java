@@ -5,6 +5,7 @@ import dev.forkprop.optim.Hyper;
 import dev.forkprop.optim.LrSchedule;
 import dev.forkprop.optim.Optimizer;
 import dev.forkprop.optim.Optimizers;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The optimizer and learning-rate flags, a picocli mixin shared by {@code train} and the bench commands. */
@@ -28,6 +29,12 @@ public final class OptimizerOptions {
         check(Double.isFinite(weightDecay) && weightDecay >= 0, "--weight-decay must be >= 0, got " + weightDecay);
         check(Double.isFinite(momentum) && momentum >= 0, "--momentum must be >= 0, got " + momentum);
         check(Float.isFinite(clip) && clip >= 0, "--clip must be >= 0 (0: off), got " + clip);
+    }
+
+    /** These flags as train arguments, for a run of {@code train} in this JVM. */
+    public List<String> args() {
+        return List.of("--optimizer", optimizer, "--lr", Float.toString(lr), "--momentum", Double.toString(momentum),
+                "--weight-decay", Double.toString(weightDecay), "--schedule", schedule, "--clip", Float.toString(clip));
     }
 
     public Hyper hyper() {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forkprop.metrics.CurvesChart;
 import dev.forkprop.metrics.LatencyChart;
 import dev.forkprop.metrics.MetricsJsonl;
+import dev.forkprop.metrics.StatusLineStream;
 import dev.forkprop.metrics.TerminalProgress;
 import dev.forkprop.run.Position;
 import dev.forkprop.run.RunLength;
@@ -62,6 +63,11 @@ public final class OutputOptions {
         if (!Files.isWritable(out)) throw new IllegalArgumentException("--out " + out + ": the directory is not writable");
     }
 
+    /** True when progress is a terminal bar: then every other line must go through the bar's {@link StatusLineStream}. */
+    public boolean showsBar() {
+        return progress.equals("bar") || (progress.equals("auto") && TerminalProgress.isTerminal());
+    }
+
     /** Where the .hlog goes: {@code explicit} (--hlog) when given, else DIR/latency.hlog with --out, else null. */
     public Path hlog(Path explicit) {
         return explicit != null || out == null ? explicit : out.resolve("latency.hlog");
@@ -76,7 +82,7 @@ public final class OutputOptions {
     public void attach(Trainer trainer, PrintStream log, RunLength length, boolean classification,
                        double logEverySeconds, Position start, boolean validates) {
         final int stepsPerEpoch = length.stepsPerEpoch();
-        if (progress.equals("bar") || (progress.equals("auto") && TerminalProgress.isTerminal())) {
+        if (showsBar()) {
             trainer.progress(new TerminalProgress(log, length.totalSteps(), length.epochs(), System.nanoTime()));
         }
         if (out == null) return;

@@ -1,5 +1,6 @@
 package dev.forkprop.cli;
 
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import sun.misc.Signal;
@@ -29,10 +30,15 @@ final class StopSignals implements AutoCloseable {
     private final List<Signal> installed = new ArrayList<>();
     private final List<SignalHandler> previous = new ArrayList<>();
 
-    private StopSignals() {}
+    /** Where the signal messages go (the run's log, so that a progress bar moves below them). */
+    private final PrintStream log;
 
-    static StopSignals install() {
-        StopSignals s = new StopSignals();
+    private StopSignals(PrintStream log) {
+        this.log = log;
+    }
+
+    static StopSignals install(PrintStream log) {
+        StopSignals s = new StopSignals(log);
         for (String name : NAMES) {
             try {
                 Signal sig = new Signal(name);
@@ -49,12 +55,12 @@ final class StopSignals implements AutoCloseable {
     private void onSignal(Signal sig) {
         int c = 128 + sig.getNumber();
         if (received != null) {
-            System.err.printf("forkprop: second SIG%s, exiting now without a checkpoint%n", sig.getName());
+            log.printf("forkprop: second SIG%s, exiting now without a checkpoint%n", sig.getName());
             Runtime.getRuntime().halt(c);
         }
         code = c;
         received = sig.getName(); // volatile write publishes code too
-        System.err.printf("forkprop: SIG%s received: finishing the current step and saving a checkpoint (send again to exit at once)%n", sig.getName());
+        log.printf("forkprop: SIG%s received: finishing the current step and saving a checkpoint (send again to exit at once)%n", sig.getName());
     }
 
     /** The name of the signal that asked to stop ("INT", "TERM"), or null. */

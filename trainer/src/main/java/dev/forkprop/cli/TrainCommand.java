@@ -8,6 +8,7 @@ import dev.forkprop.io.TorchExport;
 import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.Gemms;
 import dev.forkprop.loss.Loss;
+import dev.forkprop.metrics.StatusLineStream;
 import dev.forkprop.model.Network;
 import dev.forkprop.optim.LrSchedule;
 import dev.forkprop.optim.Optimizer;
@@ -17,10 +18,14 @@ import dev.forkprop.run.Position;
 import dev.forkprop.run.RunLength;
 import dev.forkprop.run.RunResult;
 import dev.forkprop.run.Trainer;
+import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -75,6 +80,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--fault-at", hidden = true,
             description = "failure drill: the last worker throws at this step (tests the one-line stop)")
     long faultAt;
+    @Option(names = "--warmup-steps", paramLabel = "N", description = "steps left out of samples/s and latency (default: 10%% of the run, at least 20, at most half)")
+    Long warmupSteps;
     @Option(names = "--hlog", description = "write step and phase latency (ns, after warm-up) as an HdrHistogram interval log, one interval per --log-every, tags step/compute/reduce_update/barrier_wait/data_wait")
     Path hlog;
     @Mixin
@@ -82,10 +89,45 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoints = new CheckpointOptions();
 
+    /** Progress, messages and the summary line: stderr, or the stream of an in-process caller. */
+    private PrintStream log = System.err;
+    /** The exit code of the last {@link #execute}. */
+    private int exitCode;
+
     @Override
     public Integer call() throws Exception {
+        execute();
+        return exitCode;
+    }
+
+    /**
+     * Runs {@code train ARGS} in this JVM, exactly as {@code ./run.sh train ARGS} does, with its
+     * lines going to {@code log}; returns what the run reports. The benchmarks time training
+     * through this, so that their figures are those of the command users run.
+     *
+     * @throws IllegalArgumentException on bad flags or data, with the one-line message train prints
+     */
+    public static RunResult runInProcess(PrintStream log, List<String> args) throws Exception {
+        List<String> all = new ArrayList<>();
+        all.add("train");
+        all.addAll(args);
+        CommandLine.ParseResult parsed;
+        try {
+            parsed = Main.commandLine().parseArgs(all.toArray(String[]::new));
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        TrainCommand t = (TrainCommand) parsed.subcommand().commandSpec().userObject();
+        t.log = log;
+        return t.execute();
+    }
+
+    /** The run: checks, builds, trains, prints; sets {@link #exitCode}. */
+    private RunResult execute() throws Exception {
         validateFlags();
         output.prepare();
+        // With a progress bar every line goes through the bar's stream, which moves the bar below it.
+        if (output.showsBar() && !(log instanceof StatusLineStream)) log = new StatusLineStream(log);
         checkpoints.validate(output.out);
 
         TrainingData data = TrainingData.load(dataOptions.request(seed));
@@ -110,52 +152,53 @@ public final class TrainCommand implements Callable<Integer> {
         RunLength length = RunLength.of(data.train().size(), batch, epochs, maxSteps);
         LrSchedule sched = optimizerOptions.lrSchedule(length.totalSteps());
 
-        int exit;
+        RunResult r;
         try (Engine engine = new Engine(net, lossFn, opt, optimizerOptions.gradClip(), kernel, batch, shardCount, threads, seed, targetWidth);
-             StopSignals signals = StopSignals.install()) {
+             StopSignals signals = StopSignals.install(log)) {
             net.init(engine.params, engine.buffers, modelOptions.initKind(), seed);
             if (faultAt > 0) engine.injectFault(faultAt, threads - 1);
             if (maxLoss != null) engine.maxLoss(maxLoss);
             Checkpointing ck = checkpoints.policy(net, engine, opt, checkpointConfig(net, opt, sched, lossName, shardCount, length, targetWidth),
-                    System.err).stopWhen(() -> signals.received() != null);
+                    log).stopWhen(() -> signals.received() != null);
             // Before the banner: a bad checkpoint or import is then the only line.
             Position start = new Position();
             if (checkpoints.initFrom != null) {
                 TorchExport.importInto(checkpoints.initFrom, net, engine.params, engine.buffers);
-                System.err.printf("forkprop: initialised weights from %s%n", checkpoints.initFrom);
+                log.printf("forkprop: initialised weights from %s%n", checkpoints.initFrom);
             }
             if (checkpoints.resume) start = ck.resume(length);
-            System.err.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
+            log.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
                     dataOptions.data, data.train().size(), data.validation() == null ? 0 : data.validation().size(), data.test().size(),
                     net.spec(), net.layout().parameterCount(), optimizerOptions.optimizer, optimizerOptions.lr, sched.spec(), batch,
                     threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
-            Trainer trainer = new Trainer(engine, sched, seed, System.err, logEvery, output.hlog(hlog))
+            Trainer trainer = new Trainer(engine, sched, seed, log, logEvery, output.hlog(hlog))
                     .maxBadSteps(onNonFinite.equals("stop") ? 1 : maxBadSteps)
                     .earlyStop(earlyStop)
                     .autoMaxLoss(maxLoss == null);
-            output.attach(trainer, System.err, length, classification, logEvery, start, data.validation() != null);
-            RunResult r = trainer.fit(data.train(), data.validation(), data.test(), length, start, ck);
+            if (warmupSteps != null) trainer.warmupSteps(warmupSteps);
+            output.attach(trainer, log, length, classification, logEvery, start, data.validation() != null);
+            r = trainer.fit(data.train(), data.validation(), data.test(), length, start, ck);
             String sig = signals.received();
             if (sig != null) {
-                System.err.printf("forkprop: stopped by SIG%s after step %d; %s%n", sig, r.steps, ck.lastSaved() == null
+                log.printf("forkprop: stopped by SIG%s after step %d; %s%n", sig, r.steps, ck.lastSaved() == null
                         ? "nothing saved (no --checkpoint-dir)"
                         : "checkpoint " + ck.lastSaved() + "; resume with: ./run.sh train " + checkpoints.resumeArgs());
             }
-            exit = signals.exitCode();
-            System.err.println(r.summaryLine());
+            exitCode = signals.exitCode();
+            log.println(r.summaryLine());
             if (r.earlyStopped) {
-                System.err.printf("forkprop: early stop after epoch %d: no lower validation loss for %d epochs (best %.4f at epoch %d%s)%n",
+                log.printf("forkprop: early stop after epoch %d: no lower validation loss for %d epochs (best %.4f at epoch %d%s)%n",
                         r.epochs, earlyStop, r.bestValLoss, r.bestEpoch, ck.best() == null ? "" : ", saved in " + ck.best());
             }
             ObjectNode summary = new ObjectMapper().valueToTree(r.fields());
             output.finish(r, summary);
             if (json) System.out.println(new ObjectMapper().writeValueAsString(summary));
             if (r.diverged) {
-                System.err.println(divergence(r, ck));
-                exit = Main.EXIT_DIVERGED;
+                log.println(divergence(r, ck));
+                exitCode = Main.EXIT_DIVERGED;
             }
         }
-        return exit;
+        return r;
     }
 
     /** The run's configuration as checkpoint metadata: the flags and what was derived from them. */
@@ -225,6 +268,7 @@ public final class TrainCommand implements Callable<Integer> {
         check(positiveClass >= -1, "--positive-class must be a class index >= 0, got " + positiveClass);
         check(logEvery > 0 && Double.isFinite(logEvery), "--log-every must be a positive number of seconds, got " + logEvery);
         check(earlyStop >= 0, "--early-stop must be >= 0, got " + earlyStop);
+        check(warmupSteps == null || warmupSteps >= 0, "--warmup-steps must be >= 0, got " + warmupSteps);
         check(earlyStop == 0 || dataOptions.val > 0, "--early-stop needs a validation split: add --val N");
         check(maxBadSteps >= 1, "--max-bad-steps must be >= 1, got " + maxBadSteps);
         check(onNonFinite.equals("skip") || onNonFinite.equals("stop"), "--on-nonfinite must be skip or stop, got '" + onNonFinite + "'");

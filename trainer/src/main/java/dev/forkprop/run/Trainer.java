@@ -55,6 +55,7 @@ public final class Trainer {
     private int maxBadSteps;
     private boolean autoMaxLoss;
     private int earlyStopPatience;
+    private long warmupSteps = -1;
 
     public Trainer(Engine engine, LrSchedule schedule, long seed, PrintStream log, double logEverySeconds) {
         this(engine, schedule, seed, log, logEverySeconds, null);
@@ -109,6 +110,17 @@ public final class Trainer {
      * Stops a later {@link #fit} after {@code n} consecutive bad steps (loss or gradient not
      * finite, update skipped): 1 stops at the first, 0 never stops (bad steps are only counted).
      */
+    /**
+     * Steps of a later {@link #fit} left out of the timed figures (samples/s, latency): JIT
+     * compilation, first touches of buffers. Default (negative): the first 10% of the steps, at
+     * least 20, but never more than half of the fit's steps, so that a short run still times its
+     * second half.
+     */
+    public Trainer warmupSteps(long n) {
+        this.warmupSteps = n;
+        return this;
+    }
+
     public Trainer maxBadSteps(int n) {
         if (n < 0) throw new IllegalArgumentException("max bad steps must be >= 0, got " + n);
         this.maxBadSteps = n;
@@ -146,9 +158,8 @@ public final class Trainer {
         final boolean validate = val != null && val.size() > 0;
         if (earlyStopPatience > 0 && !validate) throw new IllegalArgumentException("early stopping needs a validation set");
         final long totalSteps = length.totalSteps();
-        // Warm-up: the first 10% of the steps, at least 20, but never more than half of this fit's
-        // steps, so that a short run still times (and reports) its second half.
-        final long warmup = start.step() + Math.min(Math.max(20, totalSteps / 10), Math.max(0, totalSteps - start.step()) / 2);
+        final long warmup = start.step() + (warmupSteps >= 0 ? warmupSteps
+                : Math.min(Math.max(20, totalSteps / 10), Math.max(0, totalSteps - start.step()) / 2));
         final RunResult res = new RunResult();
         res.threads = engine.plan().threads;
         final StepResult r = engine.last;

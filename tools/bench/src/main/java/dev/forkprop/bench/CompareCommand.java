@@ -125,7 +125,7 @@ public final class CompareCommand implements Callable<Integer> {
 
         out.println("# forkprop bench compare");
         BenchEnvironment.printHeader(out, threads);
-        out.printf("# forkprop: gemm %s, one shard per thread (not deterministic), batches normalised from bytes%n",
+        out.printf("# forkprop: the train command in this JVM (loader and telemetry threads, its own samples/s after warm-up), gemm %s, one shard per thread (not deterministic)%n",
                 Gemms.best().name());
         if (torch.bench() != null) {
             TorchBench b = torch.bench();
@@ -162,21 +162,31 @@ public final class CompareCommand implements Callable<Integer> {
         return report.anyFailed() ? 1 : 0;
     }
 
+    /** The train command's arguments for case {@code c} at {@code t} threads (MNIST, ReLU, He init, the optimizer's defaults). */
+    private List<String> trainArgs(CompareCase c, float rate, int t) {
+        List<String> a = new ArrayList<>(List.of("--data", "mnist", "--model", c.model(), "--activation", "relu",
+                "--batch", Integer.toString(c.batch()), "--optimizer", c.optimizer(), "--lr", Float.toString(rate),
+                "--threads", Integer.toString(t)));
+        if (dataDir != null) a.addAll(List.of("--data-dir", dataDir.toString()));
+        return a;
+    }
+
     /** One case at one thread count: the untimed forkprop run, then the alternating repeats. */
     private CompareRow runCase(PrintWriter out, CompareCase c, float rate, int t, int w, int s, Dataset data,
-                               Path mnistDir, TorchBench torch) throws InterruptedException {
+                               Path mnistDir, TorchBench torch) throws Exception {
         String what = String.format(Locale.ROOT, "%s b%d %s, %d thread%s, lr %s, %d + %d steps", c.model(), c.batch(),
                 c.optimizer(), t, t == 1 ? "" : "s", rate, w, s);
         out.println("# " + what);
         out.flush();
-        TrainingRun.run(data, c.model(), c.optimizer(), rate, c.batch(), t, w, s);
+        List<String> trainArgs = trainArgs(c, rate, t);
+        TrainingRun.train(trainArgs, w, s); // untimed: the JIT compiles this case's code
         List<TorchThreads> settings = TorchThreads.settings(torchThreading, t);
         double[] forkprop = new double[repeats];
         Map<TorchThreads, double[]> torchSps = new LinkedHashMap<>();
         for (TorchThreads th : settings) torchSps.put(th, new double[repeats]);
         String note = torch == null ? "skipped" : null;
         for (int r = 0; r < repeats; r++) {
-            forkprop[r] = TrainingRun.run(data, c.model(), c.optimizer(), rate, c.batch(), t, w, s).samplesPerSec();
+            forkprop[r] = TrainingRun.train(trainArgs, w, s).samplesPerSec();
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "#   repeat %d: forkprop %,.0f", r + 1, forkprop[r]));
             for (TorchThreads th : settings) {
                 if (note != null) break;

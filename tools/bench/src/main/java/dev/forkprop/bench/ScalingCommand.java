@@ -28,9 +28,12 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code bench scaling}: training throughput by thread count, on real MNIST batches, in one JVM.
  *
  * <p>After one untimed run per thread count (so the JIT has compiled everything), for each repeat
- * the thread counts run in turn (alternating, so drift on a noisy machine hits
- * every count alike); each run is a {@link TrainingRun}: a fresh engine, warm-up, then
- * {@code --steps} timed steps.
+ * the thread counts run in turn (alternating, so drift on a noisy machine hits every count
+ * alike); each run is the train command in this JVM ({@link TrainingRun#train}: data, network,
+ * engine, loader and telemetry threads as {@code ./run.sh train} builds them), {@code
+ * --warmup-steps} untimed steps, then {@code --steps} timed ones, reported with train's own
+ * samples/s and latency histograms. {@code --loop engine} times the engine's step loop alone
+ * instead, a diagnostic of the engine's ceiling.
  * Reported per thread count: median samples/s with min and max over repeats, speedup and
  * efficiency against the first thread count's median, step latency p50/p99/p99.9 over all timed
  * steps, and the per-phase split (compute, reduce+update, and the coordinator's wait at the barriers). The benchmark checks that training
@@ -53,8 +56,10 @@ public final class ScalingCommand implements Callable<Integer> {
     boolean weak;
     @Option(names = "--shards", description = "fixed shards per batch, as train --deterministic --shards (default: one per thread)")
     Integer shards;
-    @Option(names = "--warmup-steps", description = "untimed steps per run, at least; warm-up goes on until the JIT "
-            + "has compiled nothing for 20 steps, up to 10x this (default: ${DEFAULT-VALUE})")
+    @Option(names = "--loop", description = "train: time the train command in this JVM (what users run); engine: the engine's step loop alone, a diagnostic (default: ${DEFAULT-VALUE})")
+    String loop = "train";
+    @Option(names = "--warmup-steps", description = "untimed steps per run (--loop engine: at least; warm-up goes on until the JIT "
+            + "has compiled nothing for 20 steps, up to 10x this) (default: ${DEFAULT-VALUE})")
     int warmup = 30;
     @Option(names = "--steps", description = "timed steps per run (default: ${DEFAULT-VALUE})")
     int steps = 100;
@@ -80,6 +85,7 @@ public final class ScalingCommand implements Callable<Integer> {
         for (int t : counts) {
             if (t <= 0) throw new IllegalArgumentException("--threads values must be positive, got " + t);
         }
+        if (!loop.equals("train") && !loop.equals("engine")) throw new IllegalArgumentException("--loop must be train or engine, got '" + loop + "'");
         if (batch <= 0 || steps <= 0 || repeats <= 0 || warmup < 0) {
             throw new IllegalArgumentException("--batch, --steps and --repeats must be positive, --warmup-steps >= 0");
         }
@@ -91,9 +97,11 @@ public final class ScalingCommand implements Callable<Integer> {
         dataOptions.validate();
         Dataset data = TrainingData.load(dataOptions.request(1)).train();
         BenchEnvironment.printHeader(out, counts);
-        out.printf("# gemm: %s | model %s | batch %d%s | %s | %s | warm-up >= %d (until the JIT is quiet), timed %d steps x %d repeats%n",
-                Gemms.best().name(), model.model, batch, weak ? " per thread (weak scaling)" : " (strong scaling)", optimizer.optimizer + " lr " + optimizer.lr,
-                shards == null ? "one shard per thread" : shards + " fixed shards (deterministic)", warmup, steps, repeats);
+        out.printf("# loop: %s | gemm: %s | model %s | batch %d%s | %s | %s | warm-up %s %d, timed %d steps x %d repeats%n",
+                loop.equals("train") ? "train (the command, in this JVM)" : "engine only (diagnostic: no loader, no telemetry)",
+                Gemms.best().name(), model.model, batch, weak ? " per thread (weak scaling)" : " (strong scaling)",
+                optimizer.optimizer + " lr " + optimizer.lr, shards == null ? "one shard per thread" : shards + " fixed shards (deterministic)",
+                loop.equals("train") ? "" : ">= (until the JIT is quiet)", warmup, steps, repeats);
         out.printf("# data: %s, %d training samples%n", dataOptions.data, data.size());
         // One untimed run per thread count first: JIT compilation must not land in a timed run.
         for (int t : counts) runOnce(data, t);
@@ -179,8 +187,16 @@ public final class ScalingCommand implements Callable<Integer> {
         return Spread.of(runs.stream().mapToDouble(Result::samplesPerSec).toArray());
     }
 
-    private Result runOnce(Dataset data, int t) {
-        return TrainingRun.run(data, model, optimizer, weak ? batch * t : batch, t, shards == null ? t : shards, warmup, steps);
+    private Result runOnce(Dataset data, int t) throws Exception {
+        int b = weak ? batch * t : batch;
+        if (loop.equals("engine")) return TrainingRun.run(data, model, optimizer, b, t, shards == null ? t : shards, warmup, steps);
+        List<String> args = new ArrayList<>();
+        args.addAll(dataOptions.args());
+        args.addAll(model.args());
+        args.addAll(optimizer.args());
+        args.addAll(List.of("--batch", Integer.toString(b), "--threads", Integer.toString(t)));
+        if (shards != null) args.addAll(List.of("--deterministic", "--shards", Integer.toString(shards)));
+        return TrainingRun.train(args, warmup, steps);
     }
 
     /** which: 0 step, 1 compute, 2 reduce+update, 3 barrier wait. */

@@ -12,8 +12,9 @@ import java.util.SplittableRandom;
 import org.HdrHistogram.Histogram;
 
 /**
- * One timed training run of the engine, as {@code bench scaling} and {@code bench compare} both
- * measure it: a fresh network, optimizer, learning-rate schedule and gradient clip as {@code train}
+ * One timed training run, as {@code bench scaling} and {@code bench compare} measure it: by
+ * default {@link #train}, the train command itself in this JVM; as a diagnostic ({@code bench
+ * scaling --loop engine}), the engine's step loop alone: a fresh network, optimizer, learning-rate schedule and gradient clip as {@code train}
  * builds them from the same flags ({@link ModelOptions}, {@link OptimizerOptions}; seed 1), and an
  * {@link Engine} with the given sharding and {@link Gemms#best()}; the loss {@code train} defaults
  * to for the data; real samples in one fixed shuffled order (seed 1), wrapping around at the end
@@ -23,10 +24,39 @@ import org.HdrHistogram.Histogram;
  * <p>Before it returns a number it checks that training did something: the loss after the timed
  * steps must be finite and below the first step's loss.
  *
- * <p>Not a trainer: no epochs, no evaluation, no telemetry thread. Allocates the network, the
- * engine and a shuffled index array per run; nothing per step.
+ * <p>The engine loop is not a trainer: no loader thread, no telemetry thread, no evaluation; its
+ * figures are the engine's ceiling, not what users get. Allocates the network, the engine and a
+ * shuffled index array per run; nothing per step.
  */
 final class TrainingRun {
+
+    /** Where in-process {@code train} runs print: nowhere (the benchmark prints its own table). */
+    private static final java.io.PrintStream SILENT = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+
+    /**
+     * Times {@code train ARGS} in this JVM, the command users run (loader thread, telemetry
+     * thread, divergence guard, hooks): {@code warmup} steps, then {@code steps} timed ones, with
+     * train's own samples/s and step and phase histograms. Checks that training did something: no
+     * bad step, a finite test loss and, for classification, a test accuracy above 0.2 (twice the
+     * chance of ten classes).
+     *
+     * @param args the run's data, model, optimizer, batch and thread flags
+     * @throws IllegalStateException if the run did not train
+     */
+    static Result train(java.util.List<String> args, int warmup, int steps) throws Exception {
+        java.util.List<String> all = new java.util.ArrayList<>(args);
+        all.addAll(java.util.List.of("--max-steps", Integer.toString(warmup + steps), "--warmup-steps", Integer.toString(warmup),
+                "--epochs", "1000", "--log-every", "1e9", "--progress", "lines", "--seed", "1"));
+        dev.forkprop.run.RunResult r = dev.forkprop.cli.TrainCommand.runInProcess(SILENT, all);
+        boolean accuracyOk = r.testAccuracy > 0.2 || Double.isNaN(r.testAccuracy);
+        if (r.diverged || r.skippedSteps > 0 || !Double.isFinite(r.testLoss) || !accuracyOk) {
+            throw new IllegalStateException("train did not train (" + String.join(" ", args) + "): test loss " + r.testLoss
+                    + ", accuracy " + r.testAccuracy + ", bad steps " + r.skippedSteps);
+        }
+        var l = r.latency;
+        return new Result(r.samplesPerSec, l.histogram(dev.forkprop.metrics.Phase.STEP), l.histogram(dev.forkprop.metrics.Phase.COMPUTE),
+                l.histogram(dev.forkprop.metrics.Phase.REDUCE_UPDATE), l.histogram(dev.forkprop.metrics.Phase.BARRIER_WAIT));
+    }
 
     /**
      * One run's numbers; the histograms hold one value per timed step, in nanoseconds.
