@@ -47,8 +47,11 @@ public final class VectorGemm implements Gemm {
      *
      * Register budget with 512-bit vectors (32 zmm): MR x 2 accumulators + 2 B vectors + 1
      * broadcast. See the constants for the measurements that chose them. With 256-bit vectors
-     * (AVX2, 16 ymm) the same 12x2 kernel would spill; Gemms still prefers it over the scalar
-     * kernel there, but it is tuned for AVX-512 only.
+     * (AVX2, 16 ymm) the 12x2 kernel spills, so there the tile is 6x2 ({@link #kernel6}, 15
+     * registers). On a 2-core AMD EPYC Zen 3 (AVX2), JDK 25.0.3, one thread, JMH medians: NN
+     * 256x1024x1024 23.0 GFLOPS with the 12-row tile, 46.4 with 6 rows, 58-60 with the 6-row
+     * loop's indices computed from its counter; OpenBLAS 0.3.21's Zen kernel 69-85 on the same
+     * runs.
      *
      * Nothing here allocates once C2 has compiled the kernel: FloatVector values never leave
      * kernel() and storeTile(), so escape analysis removes them. Before that (interpreter, C1)
@@ -80,8 +83,14 @@ public final class VectorGemm implements Gemm {
      *   (TN 190 vs 191, NN 1024^3 180 vs 179); 1024 keeps the workspace at 1.35 MiB per thread (KC_MAX deep).
      */
 
-    /** Micro-kernel rows: broadcasts of A per k step (see the block-size notes above). */
-    static final int MR = 12;
+    /**
+     * Micro-kernel rows: broadcasts of A per k step (see the block-size notes above). 12 with
+     * 512-bit vectors (32 registers); 6 with 256-bit vectors, where AVX2 has 16 registers: 12
+     * accumulators + 2 B vectors + 1 broadcast = 15, the tile OpenBLAS's Haswell kernel uses too
+     * (a 12-row tile there needs 27 and spills). The tile changes no bit: every element of C is
+     * the same FMA chain over k whatever tile computes it (GemmContractTest, EngineTest).
+     */
+    static final int MR = blocking("forkprop.gemm.mr", L >= 16 ? 12 : 6, 6);
     /** Micro-kernel columns: two vectors of B per k step. */
     static final int NR = 2 * L;
     /** Reduction depth of a packed block. */
@@ -89,9 +98,31 @@ public final class VectorGemm implements Gemm {
     /** Deepest reduction block (see {@link #kcStep}). */
     static final int KC_MAX = KC + KC / 8;
     /** Rows of op(A) per packed block (a multiple of MR). */
-    static final int MC = 192;
+    static final int MC = blocking("forkprop.gemm.mc", 192, MR);
     /** Columns of op(B) per packed block (a multiple of NR). */
-    static final int NC = 1024;
+    static final int NC = blocking("forkprop.gemm.nc", 1024, NR);
+
+    /**
+     * A blocking parameter: {@code fallback}, or the system property {@code name} when set (a
+     * positive multiple of {@code multiple}; MR only 6 or 12, the tiles there are kernels for).
+     * The properties exist to show that the blocking changes no bit (a test runs training under
+     * other values and compares hashes) and to tune on a new CPU without a rebuild. The reduction
+     * depth {@link #KC} has none: blocks of k are summed separately and then added, so KC is part
+     * of a result's bits and the same on every CPU.
+     */
+    private static int blocking(String name, int fallback, int multiple) {
+        String v = System.getProperty(name);
+        if (v == null) return fallback;
+        int x;
+        try {
+            x = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be an integer, got '" + v + "'");
+        }
+        boolean ok = name.endsWith(".mr") ? x == 6 || x == 12 : x > 0 && x % multiple == 0;
+        if (!ok) throw new IllegalArgumentException(name + " = " + x + ": " + (name.endsWith(".mr") ? "6 or 12" : "a positive multiple of " + multiple));
+        return x;
+    }
 
     /** Floats of packA: one MC x KC_MAX block plus the MR x NR accumulator tile at its end. */
     static final int PACK_A_SIZE = MC * KC_MAX + MR * NR;
@@ -494,6 +525,38 @@ public final class VectorGemm implements Gemm {
         storeTile(tile, to, rows, cols, alpha, beta, c, co, ldc);
     }
 
+    /** The 6x(2*L) micro-kernel of 256-bit vectors ({@link #MR} = 6): 12 accumulators, 15 of AVX2's 16 registers. */
+    static void kernel6(int kc, float[] pa, int ao, float[] pb, int bo,
+                        float[] c, int co, int ldc, float alpha, float beta,
+                        int rows, int cols, float[] tile, int to) {
+        final VectorSpecies<Float> s = S;
+        FloatVector c0_0 = FloatVector.zero(s), c0_1 = FloatVector.zero(s);
+        FloatVector c1_0 = FloatVector.zero(s), c1_1 = FloatVector.zero(s);
+        FloatVector c2_0 = FloatVector.zero(s), c2_1 = FloatVector.zero(s);
+        FloatVector c3_0 = FloatVector.zero(s), c3_1 = FloatVector.zero(s);
+        FloatVector c4_0 = FloatVector.zero(s), c4_1 = FloatVector.zero(s);
+        FloatVector c5_0 = FloatVector.zero(s), c5_1 = FloatVector.zero(s);
+        for (int p = 0; p < kc; p++) {
+            final int ia = ao + p * MR, ib = bo + p * NR; // from the loop counter: C2 hoists the range checks
+            FloatVector b0 = FloatVector.fromArray(s, pb, ib);
+            FloatVector b1 = FloatVector.fromArray(s, pb, ib + L);
+            FloatVector av;
+            av = FloatVector.broadcast(s, pa[ia + 0]); c0_0 = av.fma(b0, c0_0); c0_1 = av.fma(b1, c0_1);
+            av = FloatVector.broadcast(s, pa[ia + 1]); c1_0 = av.fma(b0, c1_0); c1_1 = av.fma(b1, c1_1);
+            av = FloatVector.broadcast(s, pa[ia + 2]); c2_0 = av.fma(b0, c2_0); c2_1 = av.fma(b1, c2_1);
+            av = FloatVector.broadcast(s, pa[ia + 3]); c3_0 = av.fma(b0, c3_0); c3_1 = av.fma(b1, c3_1);
+            av = FloatVector.broadcast(s, pa[ia + 4]); c4_0 = av.fma(b0, c4_0); c4_1 = av.fma(b1, c4_1);
+            av = FloatVector.broadcast(s, pa[ia + 5]); c5_0 = av.fma(b0, c5_0); c5_1 = av.fma(b1, c5_1);
+        }
+        c0_0.intoArray(tile, to + 0 * NR); c0_1.intoArray(tile, to + 0 * NR + L);
+        c1_0.intoArray(tile, to + 1 * NR); c1_1.intoArray(tile, to + 1 * NR + L);
+        c2_0.intoArray(tile, to + 2 * NR); c2_1.intoArray(tile, to + 2 * NR + L);
+        c3_0.intoArray(tile, to + 3 * NR); c3_1.intoArray(tile, to + 3 * NR + L);
+        c4_0.intoArray(tile, to + 4 * NR); c4_1.intoArray(tile, to + 4 * NR + L);
+        c5_0.intoArray(tile, to + 5 * NR); c5_1.intoArray(tile, to + 5 * NR + L);
+        storeTile(tile, to, rows, cols, alpha, beta, c, co, ldc);
+    }
+
     /** {@link #kernel8} for at most 4 rows: 8 accumulators, the fewest that keep both FMA pipes busy. */
     static void kernel4(int kc, float[] pa, int ao, float[] pb, int bo,
                        float[] c, int co, int ldc, float alpha, float beta,
@@ -503,8 +566,8 @@ public final class VectorGemm implements Gemm {
         FloatVector c1_0 = FloatVector.zero(s), c1_1 = FloatVector.zero(s);
         FloatVector c2_0 = FloatVector.zero(s), c2_1 = FloatVector.zero(s);
         FloatVector c3_0 = FloatVector.zero(s), c3_1 = FloatVector.zero(s);
-        int ia = ao, ib = bo;
-        for (int p = 0; p < kc; p++, ia += MR, ib += NR) {
+        for (int p = 0; p < kc; p++) {
+            final int ia = ao + p * MR, ib = bo + p * NR; // from the loop counter: C2 hoists the range checks
             FloatVector b0 = FloatVector.fromArray(s, pb, ib);
             FloatVector b1 = FloatVector.fromArray(s, pb, ib + L);
             FloatVector av;
@@ -583,6 +646,12 @@ public final class VectorGemm implements Gemm {
     static void microTile(int kc, float[] pa, int ao, float[] pb, int bo,
                           float[] c, int co, int ldc, float alpha, float beta,
                           int rows, int cols, float[] tile, int to) {
+        if (MR == 6) {
+            // Also the tile of 512-bit vectors when forced (forkprop.gemm.mr=6): 12 zmm accumulators.
+            if (rows <= 4) kernel4(kc, pa, ao, pb, bo, c, co, ldc, alpha, beta, rows, cols, tile, to);
+            else kernel6(kc, pa, ao, pb, bo, c, co, ldc, alpha, beta, rows, cols, tile, to);
+            return;
+        }
         if (rows <= 4) kernel4(kc, pa, ao, pb, bo, c, co, ldc, alpha, beta, rows, cols, tile, to);
         else if (rows <= 8) kernel8(kc, pa, ao, pb, bo, c, co, ldc, alpha, beta, rows, cols, tile, to);
         else if (cols <= L) kernelHalf(kc, pa, ao, pb, bo, c, co, ldc, alpha, beta, rows, cols, tile, to);
