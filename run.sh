@@ -58,14 +58,19 @@ ensure_built() {
 }
 
 # SerialGC: the step loop allocates nothing, so the collector only sees start-up garbage, and
-# Serial commits the least heap (measured, default train run: peak RSS 290 MB with Serial vs
-# 630 MB with ParallelGC, same samples/s).
+# Serial commits the least heap (default train run: peak RSS 290 MB with Serial against 630 MB
+# with ParallelGC, same samples/s).
+# -Xms16m: the heap starts small and grows as needed. The default initial heap (1/64 of memory,
+# 384 MB here) lets the young generation fill hundreds of MB with start-up garbage (decoding the
+# dataset) before the first collection: peak RSS of the default run 305-318 MB with it, 190 MB
+# with -Xms16m, same bits and samples/s.
 # CompileThresholdScaling=0.1: the JIT compiles a method after a tenth of the usual calls. The
 # per-step methods (Engine.step, the workers' compute, Dense.forward/backward) run a few times a
-# step, so by default C2 reached them only after thousands of steps, in the middle of the timed
-# run, and each compile took a core from a worker for milliseconds: 14 of the 26 steps above p99
-# of a 12-epoch train run started within 30 ms of such a compile, against 7% of all steps.
-JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:CompileThresholdScaling=0.1)
+# step, so at the default threshold C2 reaches them only after thousands of steps, in the middle
+# of the timed run, and each compile takes a core from a worker for milliseconds: of the steps
+# above p99 of a 12-epoch run, 14 of 26 started within 30 ms of such a compile, against 7% of all
+# steps.
+JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -XX:CompileThresholdScaling=0.1)
 [ -n "${FORKPROP_JVM_OPTS:-}" ] && read -r -a EXTRA <<<"$FORKPROP_JVM_OPTS" && JVM_FLAGS+=("${EXTRA[@]}")
 run_java() { cd "$CALLER_DIR"; export FORKPROP_DATA="${FORKPROP_DATA:-$ROOT/data}"; exec "$JAVA" "${JVM_FLAGS[@]}" "$@"; }
 

@@ -23,6 +23,15 @@ public final class OptimizerOptions {
     @Option(names = "--clip", description = "clip the global gradient norm to this (0: off) (default: ${DEFAULT-VALUE})")
     public float clip = 0;
 
+    /** Adam at 1e-3, constant: the defaults of the bench commands. */
+    public OptimizerOptions() {}
+
+    /** Adam at {@code lr} with {@code schedule}: the defaults a command shows and uses (train: 2e-3, cosine). */
+    public OptimizerOptions(float lr, String schedule) {
+        this.lr = lr;
+        this.schedule = schedule;
+    }
+
     /** Checks the flags that need no model; a one-line IllegalArgumentException names the first bad one. */
     public void validate() {
         check(lr > 0 && Float.isFinite(lr), "--lr must be a positive number, got " + lr);

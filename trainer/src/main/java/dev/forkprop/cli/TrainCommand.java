@@ -47,11 +47,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--positive-class", description = "with --loss bce and one output: train 'label == N' vs the rest")
     int positiveClass = -1;
     @Mixin
-    OptimizerOptions optimizerOptions = new OptimizerOptions();
+    OptimizerOptions optimizerOptions = new OptimizerOptions(2e-3f, "cosine");
     @Option(names = "--batch", description = "minibatch size (default: ${DEFAULT-VALUE})")
-    int batch = 128;
+    int batch = 256;
     @Option(names = "--epochs", description = "epochs (default: ${DEFAULT-VALUE})")
-    int epochs = 10;
+    int epochs = 5;
     @Option(names = "--max-steps", description = "stop after N steps (0: no limit); the test set is still evaluated")
     long maxSteps = 0;
     @Option(names = "--threads", description = "worker threads (default: available processors)")

@@ -33,7 +33,7 @@ class CheckpointCommandTest {
     static List<String> args(String... extra) {
         List<String> a = new ArrayList<>(List.of("train", "--data-dir", data(), "--model", "784-32-10", "--dropout", "0.2",
                 "--val", "59000", "--epochs", "6", "--batch", "50", "--threads", "2", "--deterministic", "--shards", "2",
-                "--optimizer", "adam", "--json"));
+                "--optimizer", "adam", "--lr", "1e-3", "--schedule", "constant", "--json"));
         a.addAll(List.of(extra));
         return a;
     }

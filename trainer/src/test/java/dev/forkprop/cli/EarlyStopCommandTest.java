@@ -21,7 +21,7 @@ class EarlyStopCommandTest {
     /** 784-32-10 on 1000 training samples (--val 59000 holds out the rest), batch 50: 20 steps an epoch. */
     static List<String> args(String... extra) {
         List<String> a = new ArrayList<>(List.of("train", "--data-dir", CheckpointCommandTest.data(), "--model", "784-32-10",
-                "--val", "59000", "--batch", "50", "--threads", "2", "--json"));
+                "--val", "59000", "--batch", "50", "--threads", "2", "--schedule", "constant", "--json"));
         a.addAll(List.of(extra));
         return a;
     }

@@ -25,7 +25,7 @@ class FailureCommandTest {
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             Path ck = dir.resolve("ck");
             TrainCommandTest.Run r = CheckpointCommandTest.run(List.of("train", "--data-dir", CheckpointCommandTest.data(),
-                    "--model", "784-16-10", "--batch", "32", "--epochs", "1", "--threads", "2", "--fault-at", "7",
+                    "--model", "784-16-10", "--batch", "32", "--epochs", "1", "--threads", "2", "--schedule", "constant", "--fault-at", "7",
                     "--checkpoint-dir", ck.toString(), "--checkpoint-every", "2"));
             assertEquals(Main.EXIT_FAILED, r.code(), r.err());
             String[] lines = r.err().strip().split("\n");
@@ -37,7 +37,7 @@ class FailureCommandTest {
             Path newest = Checkpoint.newest(ck);
             assertEquals(Checkpoint.fileFor(ck, 6), newest, "the checkpoint before the failure");
             TrainCommandTest.Run resumed = CheckpointCommandTest.run(List.of("train", "--data-dir", CheckpointCommandTest.data(),
-                    "--model", "784-16-10", "--batch", "32", "--epochs", "1", "--threads", "2", "--max-steps", "10",
+                    "--model", "784-16-10", "--batch", "32", "--epochs", "1", "--threads", "2", "--schedule", "constant", "--max-steps", "10",
                     "--checkpoint-dir", ck.toString(), "--resume"));
             assertEquals(0, resumed.code(), resumed.err());
         });

@@ -31,6 +31,7 @@ class OutputOptionsTest {
         Path out = tmp.resolve("run"); // does not exist yet: --out creates it
         TrainCommandTest.Run r = TrainCommandTest.run("train", "--data-dir", dev.forkprop.engine.TestDataAccess.mnistParent().toString(),
                 "--model", "784-32-10", "--epochs", "2", "--batch", "512", "--val", "2000", "--threads", "2", "--log-every", "0.2",
+                "--lr", "1e-3", "--schedule", "constant",
                 "--metrics-every", "20", "--progress", "lines", "--out", out.toString(), "--json");
         assertEquals(0, r.code(), r.err());
 
