@@ -56,13 +56,15 @@ public final class SpscBatchPrefetch implements AutoCloseable {
     /*
      * Design notes.
      *
-     * SLOTS = 4 (power of two, as the Disruptor requires). While the coordinator's workers compute
-     * on one slot, the loader refills the others; three batches ahead absorb a loader that lost
-     * its core to a worker for up to three steps. Filling a slot of 128 MNIST rows takes 0.14 ms
-     * (784 table lookups per row; measured as take/release with nothing between, loader-bound, on
-     * the 2-core VM under load) against a 784-512-512-10 step of 3+ ms on 2 threads, so one slot
-     * ahead would do in steady state; four cost 1.6 MB at batch 128 x 784. Measured with 4, the
-     * default run's data_wait is 0.001 ms at p50 and 0.002 ms at p99.
+     * SLOTS = 8 (power of two, as the Disruptor requires), and the loader is woken only when half
+     * of them are free (wakeFree): it then refills four slots in one go and parks again. With T
+     * workers on T cores every wake-up of the loader takes a worker's core for the length of a
+     * context switch and a fill, and the whole step waits for that worker; waking it once per
+     * four steps instead of once per step cuts those interruptions by four, while four to eight
+     * batches stay ahead. Filling a slot of 128 MNIST rows takes 0.14 ms (784 table lookups per
+     * row; measured as take/release with nothing between, loader-bound, on the 2-core VM under
+     * load), so four fills take well under a step of any model but the smallest. Eight slots cost
+     * 1.6 MB at batch 256 x 784 (raw pixels).
      *
      * The ring is only storage and sequencing: nothing waits on its WaitStrategy. The consumer
      * polls the cursor itself (a bounded spin of SPINS onSpinWaits, then CONSUMER_PARK_NANOS
@@ -72,13 +74,13 @@ public final class SpscBatchPrefetch implements AutoCloseable {
      * no-op, so publish is one release store of the cursor.
      *
      * Waking the loader: when the ring is full the loader announces loaderParked (volatile), checks
-     * for a free slot again, and parks for at most LOADER_PARK_NANOS; release stores the gating
-     * sequence with setVolatile (a full fence after the store) and then reads loaderParked, and
-     * unparks the loader if it is set. Store-fence-load on both sides (the volatile store of
+     * for wakeFree free slots again, and parks for at most LOADER_PARK_NANOS; release stores the
+     * gating sequence with setVolatile (a full fence after the store) and then reads loaderParked,
+     * and unparks the loader if it is set and wakeFree slots are free. Store-fence-load on both sides (the volatile store of
      * loaderParked, the full fence in tryNext's capacity check): one side sees the other's store,
      * so the wake-up is not lost; if it were, the bounded park would cost at most 20 ms of
-     * prefetch (four batches are ahead), never a hang. One unpark (a futex wake, ~2 us) per step at
-     * most, on the coordinator between compute and reduce; the alternative, a loader polling every
+     * prefetch (four batches are ahead), never a hang. One unpark (a futex wake, ~2 us) per four
+     * steps at most, on the coordinator between compute and reduce; the alternative, a loader polling every
      * 50 us, costs 20k wake-ups a second on cores the workers need. Why the bound is 20 ms and not
      * 1 ms: with a 1 ms bound a full ring wakes the loader every millisecond, and together with a
      * 1 ms reporter park (SpscTelemetryRing) the two take a worker's core about 1,000 times a second
@@ -92,7 +94,7 @@ public final class SpscBatchPrefetch implements AutoCloseable {
      * mostly cache misses, not the conversion).
      */
     /** Ring capacity in batches; see the design notes for why 4. */
-    public static final int SLOTS = 4;
+    public static final int SLOTS = 8;
     /** Consumer: onSpinWaits (PAUSE) before it parks between checks: a few microseconds, not tuned. */
     static final int SPINS = 200;
     /** Consumer: one park between checks of the cursor while the loader is behind. */
@@ -124,6 +126,8 @@ public final class SpscBatchPrefetch implements AutoCloseable {
     private Thread thread;                    // set by start(), read by close(): consumer thread only
     private volatile Thread loaderThread;     // the thread running runLoader, for unpark
     private volatile boolean loaderParked;
+    /** Free slots at which a parked loader is woken: half the ring (see the design notes). */
+    private final int wakeFree;
     private volatile boolean closed;
     private volatile Throwable failure;
     private int failedEpoch, failedIndex;     // written before failure, read after it (HB: volatile)
@@ -169,6 +173,7 @@ public final class SpscBatchPrefetch implements AutoCloseable {
         this.ring = RingBuffer.createSingleProducer(() -> new BatchSlot(this, batch, in, classification, targetDim, images), slots,
                 new BusySpinWaitStrategy());
         ring.addGatingSequences(released);
+        this.wakeFree = Math.max(1, slots / 2);
     }
 
     /** Starts the loader thread ({@code forkprop-loader}, a daemon) over a {@link #SLOTS}-slot ring. */
@@ -202,7 +207,7 @@ public final class SpscBatchPrefetch implements AutoCloseable {
                     if (closed) return;
                     loaderParked = true;
                     // Check again after announcing: a release between tryNext and the store above did not see the flag.
-                    if (!ring.hasAvailableCapacity(1) && !closed) LockSupport.parkNanos(this, LOADER_PARK_NANOS);
+                    if (!ring.hasAvailableCapacity(wakeFree) && !closed) LockSupport.parkNanos(this, LOADER_PARK_NANOS);
                     loaderParked = false;
                 }
             }
@@ -337,7 +342,9 @@ public final class SpscBatchPrefetch implements AutoCloseable {
         // (release, then a full fence) -> the acquire load of the gating sequence in the loader's tryNext -> its writes to s.
         released.setVolatile(s.sequence);
         // After the fence: a loader that announced its park before the store is seen here (see the design notes).
-        if (loaderParked) LockSupport.unpark(loaderThread);
+        // It is woken once wakeFree slots are free: the published batches not yet released are
+        // cursor - s.sequence, of the ring's size.
+        if (loaderParked && ring.getBufferSize() - (ring.getCursor() - s.sequence) >= wakeFree) LockSupport.unpark(loaderThread);
     }
 
     private void checkConsumer() {
