@@ -11,7 +11,7 @@
  * <pre>
  *  loader thread (SpscBatchPrefetch): shuffle per epoch, fill slot -> publish (cursor, release)
  *    |                                                  ^ waits for a free slot (gating sequence)
- *    v  ring of 4 BatchSlots                            |
+ *    v  ring of 8 BatchSlots                            |
  *  coordinator (the thread calling run.Trainer.fit)      |
  *    |  per step: take() the next slot (acquire; the wait is the data_wait phase), then three phases:
  *    |
