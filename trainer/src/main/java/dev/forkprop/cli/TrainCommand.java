@@ -9,6 +9,7 @@ import dev.forkprop.kernels.Gemm;
 import dev.forkprop.kernels.Gemms;
 import dev.forkprop.loss.Loss;
 import dev.forkprop.metrics.StatusLineStream;
+import dev.forkprop.metrics.TelemetrySink;
 import dev.forkprop.model.Network;
 import dev.forkprop.optim.LrSchedule;
 import dev.forkprop.optim.Optimizer;
@@ -54,6 +55,8 @@ public final class TrainCommand implements Callable<Integer> {
     int epochs = 5;
     @Option(names = "--max-steps", description = "stop after N steps (0: no limit); the test set is still evaluated")
     long maxSteps = 0;
+    @Option(names = "--max-minutes", paramLabel = "M", description = "stop at the first step boundary after M minutes of training, with a checkpoint when there is a --checkpoint-dir (0: no limit); the test set is still evaluated")
+    double maxMinutes = 0;
     @Option(names = "--threads", description = "worker threads (default: available processors)")
     int threads = Runtime.getRuntime().availableProcessors();
     @Option(names = "--deterministic", description = "fixed shards: bitwise-identical results for any --threads")
@@ -91,6 +94,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Progress, messages and the summary line: stderr, or the stream of an in-process caller. */
     private PrintStream log = System.err;
+    /** Sinks an in-process caller adds to the run's reporter thread (a benchmark's own recorder). */
+    private TelemetrySink[] extraSinks = {};
     /** The exit code of the last {@link #execute}. */
     private int exitCode;
 
@@ -107,7 +112,7 @@ public final class TrainCommand implements Callable<Integer> {
      *
      * @throws IllegalArgumentException on bad flags or data, with the one-line message train prints
      */
-    public static RunResult runInProcess(PrintStream log, List<String> args) throws Exception {
+    public static RunResult runInProcess(PrintStream log, List<String> args, TelemetrySink... sinks) throws Exception {
         List<String> all = new ArrayList<>();
         all.add("train");
         all.addAll(args);
@@ -119,6 +124,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainCommand t = (TrainCommand) parsed.subcommand().commandSpec().userObject();
         t.log = log;
+        t.extraSinks = sinks.clone();
         return t.execute();
     }
 
@@ -159,7 +165,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (faultAt > 0) engine.injectFault(faultAt, threads - 1);
             if (maxLoss != null) engine.maxLoss(maxLoss);
             Checkpointing ck = checkpoints.policy(net, engine, opt, checkpointConfig(net, opt, sched, lossName, shardCount, length, targetWidth),
-                    log).stopWhen(() -> signals.received() != null);
+                    log);
             // Before the banner: a bad checkpoint or import is then the only line.
             Position start = new Position();
             if (checkpoints.initFrom != null) {
@@ -177,6 +183,11 @@ public final class TrainCommand implements Callable<Integer> {
                     .autoMaxLoss(maxLoss == null);
             if (warmupSteps != null) trainer.warmupSteps(warmupSteps);
             output.attach(trainer, log, length, classification, logEvery, start, data.validation() != null);
+            for (TelemetrySink sink : extraSinks) trainer.addSink(sink);
+            // The time limit counts from here, after loading and building: it bounds training, not start-up.
+            final boolean limited = maxMinutes > 0;
+            final long deadline = System.nanoTime() + (long) (maxMinutes * 60e9);
+            ck.stopWhen(() -> signals.received() != null || (limited && System.nanoTime() - deadline > 0));
             r = trainer.fit(data.train(), data.validation(), data.test(), length, start, ck);
             String sig = signals.received();
             if (sig != null) {
@@ -185,6 +196,10 @@ public final class TrainCommand implements Callable<Integer> {
                         : "checkpoint " + ck.lastSaved() + "; resume with: ./run.sh train " + checkpoints.resumeArgs());
             }
             exitCode = signals.exitCode();
+            if (sig == null && r.interrupted && maxMinutes > 0) {
+                log.printf("forkprop: stopped after --max-minutes %s at step %d%s%n", compact(maxMinutes), r.steps,
+                        ck.lastSaved() == null ? "" : "; checkpoint " + ck.lastSaved());
+            }
             log.println(r.summaryLine());
             if (r.earlyStopped) {
                 log.printf("forkprop: early stop after epoch %d: no lower validation loss for %d epochs (best %.4f at epoch %d%s)%n",
@@ -268,6 +283,7 @@ public final class TrainCommand implements Callable<Integer> {
         check(positiveClass >= -1, "--positive-class must be a class index >= 0, got " + positiveClass);
         check(logEvery > 0 && Double.isFinite(logEvery), "--log-every must be a positive number of seconds, got " + logEvery);
         check(earlyStop >= 0, "--early-stop must be >= 0, got " + earlyStop);
+        check(maxMinutes >= 0 && Double.isFinite(maxMinutes), "--max-minutes must be >= 0, got " + maxMinutes);
         check(warmupSteps == null || warmupSteps >= 0, "--warmup-steps must be >= 0, got " + warmupSteps);
         check(earlyStop == 0 || dataOptions.val > 0, "--early-stop needs a validation split: add --val N");
         check(maxBadSteps >= 1, "--max-bad-steps must be >= 1, got " + maxBadSteps);

@@ -50,6 +50,23 @@ class TrainCommandTest {
         assertEquals(64, j.get("params_sha256").asText().length());
     }
 
+    /** --max-minutes stops a long run at a step boundary, saves a checkpoint, evaluates and exits 0. */
+    @Test
+    void maxMinutesStopsTheRunInTime(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        long t0 = System.nanoTime();
+        Run r = run("train", "--data-dir", mirrorDataDir(), "--model", "784-32-10", "--epochs", "1000", "--batch", "64",
+                "--threads", "2", "--max-minutes", "0.02", "--checkpoint-dir", dir.toString(), "--json");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("forkprop: stopped after --max-minutes 0.02 at step "), r.err());
+        String[] lines = r.out().strip().split("\n");
+        JsonNode j = new ObjectMapper().readTree(lines[lines.length - 1]);
+        assertTrue(j.get("steps").asLong() > 0 && j.get("steps").asLong() < 937_000, "stopped early: " + j.get("steps"));
+        assertTrue(j.get("test_accuracy").asDouble() > 0.5, "the test set is still evaluated");
+        assertTrue(dev.forkprop.io.Checkpoint.newest(dir) != null, "a checkpoint at the stop");
+        assertTrue(seconds < 60, "1.2 s of training, plus loading and evaluation: " + seconds + " s");
+    }
+
     /** --data FILE.csv: a real CSV trains (here: a linear regression problem written by the test). */
     @Test
     void trainsOnACsvFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {

@@ -6,13 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.forkprop.cli.DataOptions;
 import dev.forkprop.cli.ModelOptions;
 import dev.forkprop.cli.OptimizerOptions;
-import dev.forkprop.data.Dataset;
-import dev.forkprop.data.TrainingData;
-import dev.forkprop.loss.Loss;
-import dev.forkprop.optim.LrSchedule;
-import dev.forkprop.engine.Engine;
-import dev.forkprop.kernels.Gemms;
-import dev.forkprop.model.Network;
+import dev.forkprop.cli.TrainCommand;
+import dev.forkprop.metrics.StepEvent;
+import dev.forkprop.metrics.TelemetrySink;
+import dev.forkprop.run.RunResult;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.GarbageCollectorMXBean;
@@ -38,11 +35,14 @@ import picocli.CommandLine.Model.CommandSpec;
  * garbage collections and their pause time, and step-latency percentiles. In steady state the step
  * loop allocates nothing, so there should be no collection and no growth after the first interval.
  *
- * <p>Threads: the calling thread is the engine's coordinator and the only writer of a
- * {@link SingleWriterRecorder} (wait-free, no allocation per record); a daemon sampler thread
- * takes an interval histogram from it every {@code --interval-seconds} and reads the JVM's
- * MXBeans and {@code /proc/self/status}. The sampler allocates (a little per interval); that is
- * visible in the report as heap use, and is far too little to cause a collection in an hour.
+ * <p>What runs is the train command itself, in this JVM ({@code train --max-minutes}: loader and
+ * telemetry threads, divergence guard), so the memory and latency are those of the command users
+ * run. Threads: train's reporter thread feeds every step's time to a sink of this command, the
+ * only writer of a {@link SingleWriterRecorder} (wait-free, no allocation per record); a daemon
+ * sampler thread takes an interval histogram from it every {@code --interval-seconds} and reads
+ * the JVM's MXBeans and {@code /proc/self/status}. The sampler allocates (a little per
+ * interval); that is visible in the report as heap use, and is far too little to cause a
+ * collection in an hour. The first interval includes loading the data.
  */
 @Command(name = "soak", sortOptions = false, mixinStandardHelpOptions = true,
         description = "Train continuously; per interval: RSS, heap, GC count and pause time, step latency percentiles.")
@@ -85,7 +85,6 @@ public final class SoakCommand implements Callable<Integer> {
         model.validate();
         optimizer.validate();
         dataOptions.validate();
-        Dataset data = TrainingData.load(dataOptions.request(1)).train();
         for (String line : BenchEnvironment.describe()) out.println("# " + line);
         out.printf("# soak: %s | batch %d | %s | %d threads | %.1f min, interval %.0f s%n",
                 model.model, batch, optimizer.optimizer + " lr " + optimizer.lr, t, minutes, intervalSeconds);
@@ -93,37 +92,32 @@ public final class SoakCommand implements Callable<Integer> {
                 "p99 ms", "p99.9 ms", "max ms", "RSS MB", "heap MB", "afterGC", "GCs", "GC ms");
         out.flush();
 
-        Network net = model.network(data.featureDim());
-        var opt = optimizer.create(net.layout().size());
-        // A soak has no planned length: a schedule runs as if over a very long run (cosine: nearly constant).
-        LrSchedule schedule = optimizer.lrSchedule(Long.MAX_VALUE / 4);
-        Loss loss = Loss.parse(Loss.defaultName(data.isClassification()), -1);
         SingleWriterRecorder recorder = new SingleWriterRecorder(3_600_000_000_000L, 3);
         List<Row> rows = new ArrayList<>();
-        long intervalNanos = (long) (intervalSeconds * 1e9), endNanos = (long) (minutes * 60e9);
-        // Steps so far: the coordinator publishes with a release store (no allocation, no fence on the
-        // step path beyond it); the sampler's volatile read sees a recent value.
+        long intervalNanos = (long) (intervalSeconds * 1e9);
+        // Steps so far: the reporter thread publishes with a release store; the sampler's volatile read sees a recent value.
         java.util.concurrent.atomic.AtomicLong steps = new java.util.concurrent.atomic.AtomicLong();
         Sampler sampler = new Sampler(recorder, intervalNanos, rows, out, batch, steps);
-        try (Engine e = new Engine(net, loss, opt, optimizer.gradClip(), Gemms.best(), batch, t, t, 1, data.targetDim())) {
-            net.init(e.params, e.buffers, model.initKind(), 1);
-            java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
-            int[] order = TrainingRun.shuffled(data.size(), 1);
-            int per = data.size() / batch;
-            long start = System.nanoTime();
-            sampler.start(start);
-            for (long s = 1; System.nanoTime() - start < endNanos; s++) {
-                int i = (int) ((s - 1) % per);
-                if (i == 0 && s > 1) TrainingRun.shuffle(order, rnd);   // a new epoch: in place, no allocation
-                long t0 = System.nanoTime();
-                if (!e.step(data, order, i * batch, s, schedule.lr(s))) {
-                    throw new IllegalStateException("non-finite loss or gradient at step " + s);
-                }
-                recorder.recordValue(System.nanoTime() - t0);
-                steps.setRelease(s);
-            }
+        TelemetrySink stepTimes = (e, endOfBatch) -> {
+            if (e.kind != StepEvent.STEP) return;
+            recorder.recordValue(e.stepNanos);
+            steps.setRelease(e.step);
+        };
+        List<String> args = new ArrayList<>();
+        args.addAll(dataOptions.args());
+        args.addAll(model.args());
+        args.addAll(optimizer.args());
+        // Epochs without end: --max-minutes stops the run (a cosine schedule over them is nearly constant).
+        args.addAll(List.of("--batch", Integer.toString(batch), "--threads", Integer.toString(t), "--epochs", "1000000",
+                "--max-minutes", Double.toString(minutes), "--log-every", "1e9", "--progress", "lines", "--seed", "1"));
+        sampler.start(System.nanoTime());
+        RunResult r;
+        try {
+            r = TrainCommand.runInProcess(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), args, stepTimes);
+        } finally {
             sampler.finish();
         }
+        if (r.diverged || r.skippedSteps > 0) throw new IllegalStateException("the soak had " + r.skippedSteps + " bad steps");
         if (json != null) writeJson(rows, json);
         if (plot != null) plot(rows, plot);
         summarize(rows, out);
