@@ -301,7 +301,14 @@ public final class VectorGemm implements Gemm {
                 final float betaBlock = pc == 0 ? beta : 1f;
                 final float[] bp;
                 final int bBase;
-                if (packed == null) {
+                if (packed == null && !transB) {
+                    // The block as packB(k, n) lays it out, shifted to the start of pb: the same
+                    // row-by-row vector copies that pack weights (one System.arraycopy per row
+                    // and micro-panel took 14% of NN 256 x 1024 x 1024 under perf on Zen 3).
+                    packRows(k, n, pc, pc + kc, jc, jc + nc, b, bOff, ldb, pb, -(jc * k + ncPad * pc));
+                    bp = pb;
+                    bBase = 0;
+                } else if (packed == null) {
                     packB(transB, b, bOff, ldb, pc, kc, jc, nc, pb);
                     bp = pb;
                     bBase = 0;
@@ -354,27 +361,6 @@ public final class VectorGemm implements Gemm {
      */
     static void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc,
                       float[] pb) {
-        if (!transB) {
-            // Row by row, as packRows: each row of the block is read once, front to back, and each
-            // whole micro-panel's piece moves as two vectors. Panel by panel, one System.arraycopy
-            // call per row and panel took 14% of NN 256 x 1024 x 1024 (perf, Zen 3).
-            final int whole = nc - nc % NR;
-            for (int p = 0; p < kc; p++) {
-                final int row = bOff + (pc + p) * ldb + jc;
-                int jr = 0;
-                for (; jr < whole; jr += NR) {
-                    final int dst = jr * kc + p * NR;
-                    FloatVector.fromArray(S, b, row + jr).intoArray(pb, dst);
-                    FloatVector.fromArray(S, b, row + jr + L).intoArray(pb, dst + L);
-                }
-                if (jr < nc) { // the last, partial micro-panel: zero past column nc
-                    final int dst = jr * kc + p * NR, cols = nc - jr;
-                    for (int j = 0; j < cols; j++) pb[dst + j] = b[row + jr + j];
-                    for (int j = cols; j < NR; j++) pb[dst + j] = 0f;
-                }
-            }
-            return;
-        }
         for (int jr = 0; jr < nc; jr += NR) {
             packMicroPanel(transB, b, bOff, ldb, pc, kc, jc + jr, Math.min(NR, nc - jr), pb, jr * kc);
         }
