@@ -131,8 +131,11 @@ usage: ./run.sh COMMAND [ARGS...]
 
 Commands:
   train [flags]        train a network (default: an MLP on MNIST); ./run.sh train --help
-  eval --checkpoint FILE [--data NAME] [--data-dir D]
-                       loss, accuracy and confusion matrix of a checkpoint on the test split
+  eval --checkpoint FILE [--data NAME|FILE.csv] [--data-dir D]
+                       a checkpoint on the test split: loss, accuracy and confusion matrix,
+                       or MSE, MAE and R^2 (regression)
+  predict --checkpoint FILE --data FILE.csv|IDX-FILE|NAME --out predictions.csv
+                       one prediction row per input row; ./run.sh predict --help
   export --checkpoint FILE --out model.safetensors
                        weights in PyTorch nn.Sequential layout; ./run.sh export --help
   bench kernels [--json FILE] [--impl vector,scalar,openblas] [--shapes OP:MxKxN,...] [--quick]
@@ -174,7 +177,7 @@ case "$cmd" in
   help|-h|--help) usage ;;
   build) mvn_run -DskipTests package ;;
   test) mvn_run verify ;;
-  train|eval|export)
+  train|eval|predict|export)
     ensure_built
     run_java -jar "$TRAINER_JAR" "$cmd" "$@" ;;
   bench)

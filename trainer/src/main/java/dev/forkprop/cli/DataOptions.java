@@ -1,5 +1,7 @@
 package dev.forkprop.cli;
 
+import dev.forkprop.data.CsvReader;
+import dev.forkprop.data.TableEncoding;
 import dev.forkprop.data.TrainingData;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,8 +18,12 @@ public final class DataOptions {
     public String task = "classification";
     @Option(names = "--test-data", description = "CSV: a separate test file (default: the last 10%% of the rows of --data)")
     public Path testData;
-    @Option(names = "--normalize", description = "image pixels: standard ((x/255 - mean)/std of the dataset) or unit (x/255) (default: ${DEFAULT-VALUE})")
+    @Option(names = "--normalize", description = "CSV columns: standard ((x - mean)/std of the training rows; regression targets too), minmax or none; image pixels: standard ((x/255 - mean)/std of the dataset) or unit (x/255) (default: ${DEFAULT-VALUE})")
     public String normalize = "standard";
+    @Option(names = "--categorical", split = ",", paramLabel = "COL", description = "CSV: columns of categories (any text), one-hot encoded over the categories of the training rows")
+    public List<String> categorical = new ArrayList<>();
+    @Option(names = "--missing", description = "CSV: a missing cell (empty, NA, N/A, NaN, null, ?) is an error, drops its row, or takes the column's training mean (a missing category: all zeros): error, drop or mean (default: ${DEFAULT-VALUE})")
+    public String missing = "error";
     @Option(names = "--data-dir", description = "where datasets live (default: $FORKPROP_DATA, then ./data)")
     public Path dataDir;
     @Option(names = "--val", description = "hold out the last N training samples for validation (default: ${DEFAULT-VALUE})")
@@ -25,6 +31,7 @@ public final class DataOptions {
 
     public void validate() {
         if (val < 0) throw new IllegalArgumentException("--val must be >= 0, got " + val);
+        CsvReader.Missing.parse(missing);
     }
 
     /** These flags as train arguments, for a run of {@code train} in this JVM. */
@@ -33,11 +40,17 @@ public final class DataOptions {
         if (label != null) a.addAll(List.of("--label", label));
         if (testData != null) a.addAll(List.of("--test-data", testData.toString()));
         if (dataDir != null) a.addAll(List.of("--data-dir", dataDir.toString()));
+        if (!categorical.isEmpty()) a.addAll(List.of("--categorical", String.join(",", categorical)));
+        if (!missing.equals("error")) a.addAll(List.of("--missing", missing));
         return a;
     }
 
-    /** What to load; {@code seed} draws the synthetic dataset. */
-    public TrainingData.Request request(long seed) {
-        return new TrainingData.Request(data, label, task, testData, normalize, dataDir, seed, val);
+    /**
+     * What to load; {@code seed} draws the synthetic dataset; {@code encoding} is a resumed CSV
+     * run's (null: fit one on the training rows).
+     */
+    public TrainingData.Request request(long seed, TableEncoding encoding) {
+        return new TrainingData.Request(data, label, task, testData, normalize, dataDir, seed, val, List.copyOf(categorical), missing,
+                encoding);
     }
 }

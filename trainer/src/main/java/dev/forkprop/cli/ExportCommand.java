@@ -20,6 +20,8 @@ import picocli.CommandLine.Option;
                 "  layernorm -> nn.LayerNorm(w, eps=1e-5): weight, bias",
                 "  relu, leakyrelu (0.01), sigmoid, tanh, gelu, dropout -> nn.ReLU, nn.LeakyReLU, ..., nn.Dropout: no tensors",
                 "Load in Python: m.load_state_dict(safetensors.torch.load_file(F)) where m.layers is the nn.Sequential",
+                "Metadata: forkprop.model, forkprop.input_width, forkprop.export (format version, 2), and for a model trained",
+                "on CSV forkprop.features: the column scaling and categories to apply to inputs (JSON).",
                 "'train --init-from F' reads such a file back."})
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "a checkpoint written by train")
@@ -34,6 +36,10 @@ public final class ExportCommand implements Callable<Integer> {
         meta.put("format", "pt");
         meta.put("forkprop.model", l.net().spec());
         meta.put("forkprop.input_width", Integer.toString(l.net().in()));
+        // Version 2 adds the CSV feature encoding; files without the key (version 1) import the same.
+        meta.put("forkprop.export", "2");
+        String features = l.checkpoint().metadata().get("features");
+        if (features != null) meta.put("forkprop.features", features);
         // Every step updates the running statistics once, so the step count is the batches tracked.
         var tensors = TorchExport.export(l.net(), l.params(), l.buffers(), l.checkpoint().longField("step", 0, Long.MAX_VALUE));
         Checkpoint.writeAtomically(out, Safetensors.encode(tensors, meta), "export");

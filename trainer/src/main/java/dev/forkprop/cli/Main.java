@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "forkprop", mixinStandardHelpOptions = true, version = "forkprop 0.1.0",
         description = "Pure-Java multicore neural network trainer.",
-        subcommands = {TrainCommand.class, EvalCommand.class, ExportCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, PredictCommand.class, ExportCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input: flags, data files, specs. */

@@ -2,7 +2,9 @@ package dev.forkprop.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.forkprop.data.TableEncoding;
 import dev.forkprop.data.TrainingData;
+import dev.forkprop.io.Checkpoint;
 import dev.forkprop.engine.Engine;
 import dev.forkprop.io.TorchExport;
 import dev.forkprop.kernels.Gemm;
@@ -136,7 +138,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (output.showsBar() && !(log instanceof StatusLineStream)) log = new StatusLineStream(log);
         checkpoints.validate(output.out);
 
-        TrainingData data = TrainingData.load(dataOptions.request(seed));
+        TrainingData data = TrainingData.load(csvRequest());
+        for (String note : data.notes()) log.println("forkprop: " + note);
         boolean classification = data.train().isClassification();
         String lossName = loss != null ? loss : Loss.defaultName(classification);
         Loss lossFn = Loss.parse(lossName, positiveClass);
@@ -164,7 +167,8 @@ public final class TrainCommand implements Callable<Integer> {
             net.init(engine.params, engine.buffers, modelOptions.initKind(), seed);
             if (faultAt > 0) engine.injectFault(faultAt, threads - 1);
             if (maxLoss != null) engine.maxLoss(maxLoss);
-            Checkpointing ck = checkpoints.policy(net, engine, opt, checkpointConfig(net, opt, sched, lossName, shardCount, length, targetWidth),
+            Checkpointing ck = checkpoints.policy(net, engine, opt, checkpointConfig(net, opt, sched, lossName, shardCount, length, targetWidth,
+                            data.encoding()),
                     log);
             // Before the banner: a bad checkpoint or import is then the only line.
             Position start = new Position();
@@ -178,6 +182,7 @@ public final class TrainCommand implements Callable<Integer> {
                     net.spec(), net.layout().parameterCount(), optimizerOptions.optimizer, optimizerOptions.lr, sched.spec(), batch,
                     threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
             Trainer trainer = new Trainer(engine, sched, seed, log, logEvery, output.hlog(hlog))
+                    .lossUnits(data.encoding() == null ? 1 : data.encoding().lossUnits())
                     .maxBadSteps(onNonFinite.equals("stop") ? 1 : maxBadSteps)
                     .earlyStop(earlyStop)
                     .autoMaxLoss(maxLoss == null);
@@ -216,12 +221,43 @@ public final class TrainCommand implements Callable<Integer> {
         return r;
     }
 
+    /**
+     * What to load. A resumed run on a CSV file applies the encoding its checkpoint holds instead
+     * of fitting one; a version-1 checkpoint's run used the raw columns, which scaling "none" with
+     * no categorical column reproduces.
+     */
+    private TrainingData.Request csvRequest() {
+        TrainingData.Request q = dataOptions.request(seed, null);
+        if (!checkpoints.resume || !q.isCsv() || checkpoints.dir == null) return q;
+        Path newest = Checkpoint.newest(checkpoints.dir);
+        if (newest == null) return q; // resume reports the missing checkpoint
+        Checkpoint c = Checkpoint.read(newest);
+        if (c.version().equals("1")) {
+            check(dataOptions.categorical.isEmpty(), "--resume: " + newest + " was trained on raw CSV columns (format version 1), without --categorical");
+            return new TrainingData.Request(q.data(), q.label(), q.task(), q.testFile(), "none", q.dataDir(), q.seed(), q.validation(),
+                    q.categorical(), q.missing(), null);
+        }
+        try {
+            return dataOptions.request(seed, TableEncoding.fromJson(c.get("features")));
+        } catch (IllegalArgumentException e) {
+            throw c.bad("has a bad 'features' entry: " + e.getMessage());
+        }
+    }
+
     /** The run's configuration as checkpoint metadata: the flags and what was derived from them. */
     private Map<String, String> checkpointConfig(Network net, Optimizer opt, LrSchedule sched, String lossName, int shardCount,
-                                                 RunLength length, int targetWidth) {
+                                                 RunLength length, int targetWidth, TableEncoding encoding) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("data", dataOptions.data);
         m.put("normalize", dataOptions.normalize);
+        if (encoding != null) {
+            m.put("task", dataOptions.task);
+            m.put("label", encoding.label());
+            m.put("test_data", dataOptions.testData == null ? "" : dataOptions.testData.toString());
+            m.put("categorical", String.join(",", dataOptions.categorical));
+            m.put("missing", dataOptions.missing);
+            m.put("features", encoding.toJson());
+        }
         m.put("val", Integer.toString(dataOptions.val));
         m.put("model", net.spec());
         m.put("input_width", Integer.toString(net.in()));

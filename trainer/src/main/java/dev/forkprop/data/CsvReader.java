@@ -16,8 +16,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Reads a comma-separated table with a header row into a {@link TableDataset}: one column is the
@@ -33,8 +38,12 @@ import java.util.Objects;
  * {@code <file>: line <n>: column '<name>' (<index>): <found>, expected <what>}, or for whole-row
  * problems {@code <file>: line <n>: <found>, expected <what>}. Lines count from 1 (the header).
  *
- * <p>Not here: string class names, missing-value imputation, feature scaling. Immutable
- * configuration; {@link #read} allocates the table and may be called from any thread.
+ * <p>Options: columns read as categories ({@link #categorical}), what a missing cell does
+ * ({@link #missing}: by default it is an error, as above), the feature columns a file must have
+ * ({@link #expectColumns}) and whether the label column may be absent ({@link #labelOptional}).
+ * {@link #readTable} returns the cells as read; {@link TableEncoding} scales and one-hot encodes
+ * them. Not here: string class labels. Immutable configuration; {@link #read} and
+ * {@link #readTable} allocate the table and may be called from any thread.
  */
 public final class CsvReader {
 
@@ -47,12 +56,57 @@ public final class CsvReader {
     private final String labelName;
     private final boolean hasIndex;
     private final int labelIndex;
+    /** Columns read as strings (one-hot encoded later), by header name. */
+    private final Set<String> categorical;
+    /** What a missing cell does: stops the read, drops its row, or is kept (NaN / null) for imputation. */
+    private final Missing missing;
+    /** The feature columns the file must have, by name, in any order (null: every non-label column). */
+    private final List<String> expected;
+    /** Whether a file without the label column is accepted (prediction input). */
+    private final boolean labelOptional;
+
+    /** What {@link #readTable} does with a missing cell (empty, or one of {@link #MISSING_TOKENS}). */
+    public enum Missing {
+        /** The read stops with a one-line error naming the cell. */
+        ERROR,
+        /** The row is left out and counted ({@link CsvTable#dropped}). */
+        DROP,
+        /** The cell is kept as missing for {@link TableEncoding} to fill with the training mean. */
+        MEAN;
+
+        /** {@code error}, {@code drop} or {@code mean}, as {@code --missing} takes it. */
+        public static Missing parse(String s) {
+            return switch (s) {
+                case "error" -> ERROR;
+                case "drop" -> DROP;
+                case "mean" -> MEAN;
+                default -> throw new IllegalArgumentException("--missing must be error, drop or mean, got '" + s + "'");
+            };
+        }
+
+        /** The flag value. */
+        public String flag() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Cells read as missing besides the empty cell (compared ignoring case), as pandas and R write them. */
+    public static final List<String> MISSING_TOKENS = List.of("na", "n/a", "nan", "null", "?");
 
     private CsvReader(boolean classification, String labelName, boolean hasIndex, int labelIndex) {
+        this(classification, labelName, hasIndex, labelIndex, Set.of(), Missing.ERROR, null, false);
+    }
+
+    private CsvReader(boolean classification, String labelName, boolean hasIndex, int labelIndex,
+                      Set<String> categorical, Missing missing, List<String> expected, boolean labelOptional) {
         this.classification = classification;
         this.labelName = labelName;
         this.hasIndex = hasIndex;
         this.labelIndex = labelIndex;
+        this.categorical = categorical;
+        this.missing = missing;
+        this.expected = expected;
+        this.labelOptional = labelOptional;
     }
 
     /** Integer class labels in the last column (change it with {@link #labelColumn}). */
@@ -67,12 +121,12 @@ public final class CsvReader {
 
     /** The label (or target) column by its header name. */
     public CsvReader labelColumn(String name) {
-        return new CsvReader(classification, Objects.requireNonNull(name, "name"), false, 0);
+        return new CsvReader(classification, Objects.requireNonNull(name, "name"), false, 0, categorical, missing, expected, labelOptional);
     }
 
     /** The label (or target) column by 0-based index; negative counts from the end (-1 = last). */
     public CsvReader labelColumn(int index) {
-        return new CsvReader(classification, null, true, index);
+        return new CsvReader(classification, null, true, index, categorical, missing, expected, labelOptional);
     }
 
     /**
@@ -82,14 +136,57 @@ public final class CsvReader {
     public CsvReader labelColumnSpec(String spec) {
         Objects.requireNonNull(spec, "spec");
         try {
-            return new CsvReader(classification, spec, true, Integer.parseInt(spec.strip()));
+            return new CsvReader(classification, spec, true, Integer.parseInt(spec.strip()), categorical, missing, expected, labelOptional);
         } catch (NumberFormatException e) {
             return labelColumn(spec);
         }
     }
 
-    /** Reads {@code file}; the dataset is named after the file name (as given). */
+    /** Reads these columns (by header name) as strings, for one-hot encoding; each must exist. */
+    public CsvReader categorical(Collection<String> names) {
+        return new CsvReader(classification, labelName, hasIndex, labelIndex, Set.copyOf(names), missing, expected, labelOptional);
+    }
+
+    /** What a missing cell does (default {@link Missing#ERROR}). */
+    public CsvReader missing(Missing policy) {
+        return new CsvReader(classification, labelName, hasIndex, labelIndex, categorical, Objects.requireNonNull(policy), expected, labelOptional);
+    }
+
+    /**
+     * Requires exactly these feature columns (by name, in any order; read in this order) besides
+     * the label column: a missing or an unknown column is a one-line error.
+     */
+    public CsvReader expectColumns(List<String> names) {
+        return new CsvReader(classification, labelName, hasIndex, labelIndex, categorical, missing, List.copyOf(names), labelOptional);
+    }
+
+    /**
+     * Accepts a file without the label column (rows to predict); a label column that is there is
+     * still read, by name only. Needs {@link #labelColumn(String)} and {@link #expectColumns}, so that
+     * a label column can be told from a feature column.
+     */
+    public CsvReader labelOptional() {
+        return new CsvReader(classification, labelName, hasIndex, labelIndex, categorical, missing, expected, true);
+    }
+
+    /**
+     * Reads {@code file} as a table of raw numeric features (no categorical columns, no encoding);
+     * the dataset is named after the file name (as given).
+     */
     public TableDataset read(Path file) {
+        return rawDataset(readTable(file));
+    }
+
+    /**
+     * Reads from {@code in} (not closed here) as {@link #read(Path)} does; {@code source} names it in
+     * messages and becomes the dataset name. An I/O failure of {@code in} is a {@link MissingDataException}.
+     */
+    public TableDataset read(String source, Reader in) {
+        return rawDataset(readTable(source, in));
+    }
+
+    /** Reads {@code file} into a {@link CsvTable}, with this reader's columns and missing-cell policy. */
+    public CsvTable readTable(Path file) {
         String src = file.toString();
         byte[] bytes;
         try {
@@ -104,7 +201,32 @@ public final class CsvReader {
         } catch (IOException e) {
             throw new MissingDataException(src + ": cannot read (" + e + ")", e);
         }
-        return read(src, new StringReader(decodeUtf8(src, bytes)));
+        return readTable(src, new StringReader(decodeUtf8(src, bytes)));
+    }
+
+    /** {@link #readTable(Path)} from {@code in} (not closed here), named {@code source}. */
+    public CsvTable readTable(String source, Reader in) {
+        LineCounter lines = new LineCounter();
+        try {
+            return parse(source, in, lines);
+        } catch (CharacterCodingException e) {
+            throw new BadDataException(source + ": not valid text (" + e + "), expected a UTF-8 CSV file", e);
+        } catch (IOException e) {
+            throw new MissingDataException(source + ": read failed at line " + (lines.lineNo + 1) + " (" + e + ")", e);
+        }
+    }
+
+    /** The table's features as they are: every column numeric, nothing missing, a label column. */
+    private TableDataset rawDataset(CsvTable t) {
+        if (t.hasCategorical() || t.labels() == null) {
+            throw new IllegalStateException("a raw dataset needs numeric features and a label column");
+        }
+        if (classification) {
+            int[] labels = new int[t.rows()];
+            for (int i = 0; i < labels.length; i++) labels[i] = (int) t.labels()[i];
+            return TableDataset.classification(t.source(), t.numeric(), t.width(), labels, t.numClasses());
+        }
+        return TableDataset.regression(t.source(), t.numeric(), t.width(), t.labels(), 1);
     }
 
     /** Strict UTF-8 decoding; a bad byte is reported with its line and offset. */
@@ -132,26 +254,11 @@ public final class CsvReader {
         return out.flip().toString();
     }
 
-    /**
-     * Reads from {@code in} (not closed here); {@code source} names it in messages and becomes the
-     * dataset name. An I/O failure of {@code in} is a {@link MissingDataException}.
-     */
-    public TableDataset read(String source, Reader in) {
-        LineCounter lines = new LineCounter();
-        try {
-            return parse(source, in, lines);
-        } catch (CharacterCodingException e) {
-            throw new BadDataException(source + ": not valid text (" + e + "), expected a UTF-8 CSV file", e);
-        } catch (IOException e) {
-            throw new MissingDataException(source + ": read failed at line " + (lines.lineNo + 1) + " (" + e + ")", e);
-        }
-    }
-
     private static final class LineCounter {
         long lineNo;
     }
 
-    private TableDataset parse(String source, Reader in, LineCounter counter) throws IOException {
+    private CsvTable parse(String source, Reader in, LineCounter counter) throws IOException {
         BufferedReader br = in instanceof BufferedReader b ? b : new BufferedReader(in);
         long lineNo = 0;
         String line;
@@ -168,16 +275,34 @@ public final class CsvReader {
         List<String> header = split(source, lineNo, line);
         int cols = header.size();
         int label = resolveLabel(source, lineNo, header);
-        if (cols < 2) {
+        if (cols < 2 && label >= 0) {
             throw BadDataException.atLine(source, lineNo, "1 column, expected a label column and at least one feature column");
         }
-        int featureDim = cols - 1;
+        // column c of the file -> feature index, or -1 for the label column
+        int[] featureOf = featureIndices(source, lineNo, header, label);
+        List<String> names = expected != null ? expected : new ArrayList<>(cols);
+        if (expected == null) for (int c = 0; c < cols; c++) if (c != label) names.add(header.get(c));
+        int featureDim = names.size();
+        boolean[] isCategorical = new boolean[featureDim];
+        for (String name : categorical) {
+            int f = names.indexOf(name);
+            if (f < 0) {
+                throw BadDataException.atLine(source, lineNo, "no feature column named '" + name + "' for --categorical in header "
+                        + header + (label >= 0 && header.get(label).equals(name) ? " (it is the label column)" : ""));
+            }
+            isCategorical[f] = true;
+        }
         long headerLine = lineNo;
 
         float[] x = new float[featureDim * 64];
         float[] y = new float[64];
-        int rows = 0;
+        String[][] cats = new String[featureDim][];
+        for (int f = 0; f < featureDim; f++) if (isCategorical[f]) cats[f] = new String[64];
+        // One String instance per distinct category value, so a large file holds each value once.
+        Map<String, String> interned = new HashMap<>();
+        int rows = 0, dropped = 0;
         int maxLabel = -1;
+        rows:
         while ((line = br.readLine()) != null) {
             counter.lineNo = ++lineNo;
             if (line.isBlank()) {
@@ -196,38 +321,105 @@ public final class CsvReader {
                 int grown = (int) Math.min(IdxReader.MAX_PAYLOAD / featureDim, 2L * rows);
                 y = Arrays.copyOf(y, grown);
                 x = Arrays.copyOf(x, grown * featureDim);
+                for (int f = 0; f < featureDim; f++) if (cats[f] != null) cats[f] = Arrays.copyOf(cats[f], grown);
             }
-            int f = rows * featureDim;
+            int base = rows * featureDim;
             for (int c = 0; c < cols; c++) {
                 String cell = cells.get(c);
+                boolean absent = missing != Missing.ERROR && isMissing(cell);
                 if (c == label) {
+                    if (absent) {
+                        if (missing == Missing.DROP) {
+                            dropped++;
+                            continue rows;
+                        }
+                        throw cellError(source, lineNo, header, c, "missing label", "a value (--missing drop skips such rows)");
+                    }
                     float v = number(source, lineNo, header, c, cell);
                     if (classification) {
                         if (v != Math.rint(v) || v < 0 || v > MAX_LABEL) {
                             throw cellError(source, lineNo, header, c, "'" + cell + "'",
                                     "a class label: an integer in 0.." + MAX_LABEL);
                         }
-                        maxLabel = Math.max(maxLabel, (int) v);
                     }
                     y[rows] = v;
+                    continue;
+                }
+                int f = featureOf[c];
+                if (absent && missing == Missing.DROP) {
+                    dropped++;
+                    continue rows;
+                }
+                if (isCategorical[f]) {
+                    if (cell.isEmpty() && missing == Missing.ERROR) {
+                        throw cellError(source, lineNo, header, c, "empty cell", "a category (or --missing drop|mean)");
+                    }
+                    cats[f][rows] = absent ? null : interned.computeIfAbsent(cell, v -> v);
+                    x[base + f] = 0f;
                 } else {
-                    x[f++] = number(source, lineNo, header, c, cell);
+                    x[base + f] = absent ? Float.NaN : number(source, lineNo, header, c, cell);
                 }
             }
+            if (classification && label >= 0) maxLabel = Math.max(maxLabel, (int) y[rows]);
             rows++;
         }
         if (rows == 0) {
-            throw BadDataException.atLine(source, lineNo + 1, "no data rows, expected at least one after the header");
+            throw BadDataException.atLine(source, lineNo + 1, dropped > 0
+                    ? "no data rows left after dropping " + dropped + " with missing cells, expected at least one"
+                    : "no data rows, expected at least one after the header");
         }
-        x = Arrays.copyOf(x, rows * featureDim);
-        if (classification) {
-            int[] labels = new int[rows];
-            for (int i = 0; i < rows; i++) {
-                labels[i] = (int) y[i];
+        for (int f = 0; f < featureDim; f++) if (cats[f] != null) cats[f] = Arrays.copyOf(cats[f], rows);
+        return new CsvTable(source, List.copyOf(names), isCategorical, Arrays.copyOf(x, rows * featureDim), cats,
+                label >= 0 ? Arrays.copyOf(y, rows) : null, label >= 0 ? header.get(label) : null, rows,
+                classification && label >= 0 ? maxLabel + 1 : 0, dropped);
+    }
+
+    /** Whether {@code cell} is a missing value: empty, or one of {@link #MISSING_TOKENS}. */
+    static boolean isMissing(String cell) {
+        if (cell.isEmpty()) return true;
+        for (String t : MISSING_TOKENS) if (t.equalsIgnoreCase(cell)) return true;
+        return false;
+    }
+
+    /**
+     * For each column of the file, its feature index ({@code -1} for the label column), checking
+     * the header against {@link #expected}: every expected column once, nothing else.
+     */
+    private int[] featureIndices(String source, long lineNo, List<String> header, int label) {
+        int cols = header.size();
+        int[] featureOf = new int[cols];
+        if (expected == null) {
+            for (int c = 0, f = 0; c < cols; c++) featureOf[c] = c == label ? -1 : f++;
+            return featureOf;
+        }
+        boolean[] seen = new boolean[expected.size()];
+        List<String> unknown = new ArrayList<>(), absent = new ArrayList<>();
+        for (int c = 0; c < cols; c++) {
+            if (c == label) {
+                featureOf[c] = -1;
+                continue;
             }
-            return TableDataset.classification(source, x, featureDim, labels, maxLabel + 1);
+            String name = header.get(c);
+            int f = expected.indexOf(name);
+            if (f < 0) {
+                unknown.add("'" + name + "'");
+                continue;
+            }
+            if (seen[f]) {
+                throw BadDataException.atLine(source, lineNo, "column '" + name + "' appears twice, expected each feature column once");
+            }
+            seen[f] = true;
+            featureOf[c] = f;
         }
-        return TableDataset.regression(source, x, featureDim, Arrays.copyOf(y, rows), 1);
+        for (int f = 0; f < seen.length; f++) if (!seen[f]) absent.add("'" + expected.get(f) + "'");
+        if (!unknown.isEmpty() || !absent.isEmpty()) {
+            String found = (absent.isEmpty() ? "" : "no column " + String.join(", ", absent))
+                    + (absent.isEmpty() || unknown.isEmpty() ? "" : " and ")
+                    + (unknown.isEmpty() ? "" : "unknown column " + String.join(", ", unknown));
+            throw BadDataException.atLine(source, lineNo, found + ", expected " + (unknown.isEmpty() ? "" : "only ") + "the model's "
+                    + expected.size() + " feature columns " + expected + (unknown.isEmpty() || labelName == null ? "" : " and the label '" + labelName + "'"));
+        }
+        return featureOf;
     }
 
     private int resolveLabel(String source, long lineNo, List<String> header) {
@@ -245,6 +437,9 @@ public final class CsvReader {
             }
             if (found >= 0) {
                 return found;
+            }
+            if (labelOptional) {
+                return -1;
             }
             if (!hasIndex) {
                 throw BadDataException.atLine(source, lineNo, "no column named '" + labelName + "' in header "

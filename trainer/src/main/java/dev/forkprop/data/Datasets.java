@@ -81,6 +81,12 @@ public final class Datasets {
                             new FileSpec("t10k-images-idx3-ubyte", "8181f5470baa50b63fa0f6fddb340f0a"),
                             new FileSpec("t10k-labels-idx1-ubyte", "15d484375f8d13e6eb1aabb0c3f46965"))));
 
+    /** The published pixel statistics of a named image dataset ({@link #NAMES}), as {@link #load} applies them. */
+    public static Normalization normalizationOf(String name) {
+        for (Spec s : KNOWN) if (s.name().equals(name)) return s.normalization();
+        throw new IllegalArgumentException("unknown dataset '" + name + "', expected one of " + String.join(", ", NAMES));
+    }
+
     /** The names {@link #load} accepts. */
     public static final List<String> NAMES = KNOWN.stream().map(Spec::name).toList();
 

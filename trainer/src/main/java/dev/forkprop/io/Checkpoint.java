@@ -42,10 +42,16 @@ import java.util.stream.Stream;
  * {@code optim.<state>.<tensor>} per optimizer state tensor (e.g.
  * {@code optim.adam_m.layers.0.weight}).
  *
- * <p>Metadata: {@code forkprop.checkpoint = "1"} (magic and format version), the run
+ * <p>Metadata: {@code forkprop.checkpoint = "2"} (magic and format version), the run
  * configuration given to {@link #capture}, and {@code forkprop.sha256}: the SHA-256 over the
  * header and data section with the digest's own 64 hex digits replaced by zeros, so a flipped byte
  * anywhere after the length prefix is detected (a flipped length prefix fails its own checks).
+ *
+ * <p>Versions: 2 adds, for a run on a CSV file, {@code features} (its {@code TableEncoding} as
+ * JSON: the column scaling, categories and target scaling fitted on the training rows),
+ * {@code task}, {@code label}, {@code test_data}, {@code categorical} and {@code missing}. Version
+ * 1 files still load ({@link #READS}); a version-1 run on a CSV file was trained on its raw
+ * columns, and is evaluated and resumed on them.
  *
  * <p>Files are written atomically: a temp file in the same directory, {@code force(true)}, an
  * atomic rename, then an fsync of the directory, so a crash leaves either the old set of files or
@@ -54,7 +60,9 @@ import java.util.stream.Stream;
  */
 public final class Checkpoint {
     public static final String MAGIC = "forkprop.checkpoint";
-    public static final String VERSION = "1";
+    public static final String VERSION = "2";
+    /** The versions {@link #read} accepts. */
+    public static final java.util.Set<String> READS = java.util.Set.of("1", "2");
     public static final String SHA_KEY = "forkprop.sha256";
     private static final String ZEROS = "0".repeat(64);
     private static final Pattern FILE = Pattern.compile("ckpt-(\\d+)\\.safetensors");
@@ -71,6 +79,11 @@ public final class Checkpoint {
     }
 
     public Map<String, Safetensors.Tensor> tensors() { return tensors; }
+
+    /** The format version the file was written in ({@link #VERSION} when captured). */
+    public String version() {
+        return metadata.get(MAGIC);
+    }
 
     /** Metadata as written (without the checksum). */
     public Map<String, String> metadata() { return metadata; }
@@ -215,8 +228,8 @@ public final class Checkpoint {
         Safetensors.Contents c = Safetensors.read(file);
         String version = c.metadata().get(MAGIC);
         if (version == null) throw new BadDataException(file + ": not a forkprop checkpoint (no '" + MAGIC + "' in __metadata__)");
-        if (!version.equals(VERSION)) {
-            throw new BadDataException(file + ": checkpoint format version " + version + ", this build reads version " + VERSION);
+        if (!READS.contains(version)) {
+            throw new BadDataException(file + ": checkpoint format version " + version + ", this build reads versions 1 and " + VERSION);
         }
         String sha = c.metadata().get(SHA_KEY);
         if (sha == null || !sha.matches("[0-9a-f]{64}")) throw new BadDataException(file + ": checkpoint has no valid '" + SHA_KEY + "'");

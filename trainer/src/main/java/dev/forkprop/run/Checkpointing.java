@@ -109,6 +109,8 @@ public final class Checkpointing implements StepHook {
         for (Map.Entry<String, String> e : config.entrySet()) {
             String k = e.getKey();
             if (MAY_CHANGE.contains(k)) continue;
+            // Version 1 did not record what later versions added (the CSV encoding and its flags).
+            if (c.version().equals("1") && !c.metadata().containsKey(k)) continue;
             String was = c.get(k);
             check(was.equals(e.getValue()), "--resume: " + f + " was written with " + k + " = " + was
                     + ", this run has " + k + " = " + e.getValue() + "; use the same flags or another --checkpoint-dir");

@@ -54,6 +54,7 @@ public final class Trainer {
     private TelemetrySink progress;
     private int maxBadSteps;
     private boolean autoMaxLoss;
+    private double lossUnits = 1;
     private int earlyStopPatience;
     private long warmupSteps = -1;
 
@@ -105,6 +106,18 @@ public final class Trainer {
 
     /** See {@link #autoMaxLoss}. */
     public static final double AUTO_MAX_LOSS_FACTOR = 1e6;
+
+    /**
+     * Multiplies every loss this trainer reports (progress, epoch rows, validation, test, the
+     * result) by {@code factor}: with standardised regression targets, the target's variance gives
+     * the mean squared error in the data's units. Training itself, and the divergence guard, see
+     * the engine's loss. Default 1.
+     */
+    public Trainer lossUnits(double factor) {
+        if (!(factor > 0) || !Double.isFinite(factor)) throw new IllegalArgumentException("loss units must be a positive number, got " + factor);
+        this.lossUnits = factor;
+        return this;
+    }
 
     /**
      * Stops a later {@link #fit} after {@code n} consecutive bad steps (loss or gradient not
@@ -224,7 +237,7 @@ public final class Trainer {
                     StepEvent e = telemetry.tryClaim(); // null: the reporter is a full ring behind; dropped, counted
                     if (e != null) {
                         e.step(step, epoch + 1, totalSteps, lr, dt, timed, t1).dataWait(wait)
-                                .result(r.loss, r.correct, r.samples, r.computeNanos, r.reduceNanos + r.updateNanos, r.waitNanos, ok);
+                                .result(r.loss * lossUnits, r.correct, r.samples, r.computeNanos, r.reduceNanos + r.updateNanos, r.waitNanos, ok);
                         telemetry.publish(e);
                     }
                     at.step = step;
@@ -249,11 +262,11 @@ public final class Trainer {
                 res.epochs = epoch + 1;
                 // No step of this epoch ran here when the run resumed from a checkpoint taken after
                 // the epoch's last step: its training loss is then unknown (NaN, not 0).
-                res.trainLoss = epochSamples > 0 ? epochLoss / epochSamples : Double.NaN;
+                res.trainLoss = epochSamples > 0 ? epochLoss / epochSamples * lossUnits : Double.NaN;
                 boolean stop = false, newRecord = false;
                 if (validate) {
                     engine.evaluate(val);
-                    res.valLoss = r.loss;
+                    res.valLoss = r.loss * lossUnits;
                     res.valAccuracy = r.accuracy();
                     if (epoch + 1 > start.validatedEpochs()) { // else: validated before the checkpoint we resumed from
                         newRecord = true;
@@ -301,7 +314,7 @@ public final class Trainer {
         if (log != null) printLatency(res);
         if (test != null) {
             engine.evaluate(test);
-            res.testLoss = r.loss;
+            res.testLoss = r.loss * lossUnits;
             res.testAccuracy = test.isClassification() ? r.accuracy() : Double.NaN; // regression: no accuracy
         }
         res.helpedChunks = engine.helpedChunks();

@@ -67,6 +67,26 @@ class EvalExportTest {
         assertEquals(10_000, total, ev.out());
         assertTrue(ev.out().startsWith("mnist test: 10000 samples"), ev.out());
 
+        // predict on the dataset's test images and on the IDX file itself: the same rows, and eval's accuracy
+        Path p1 = dir.resolve("p1.csv"), p2 = dir.resolve("p2.csv");
+        assertEquals(0, TrainCommandTest.run("predict", "--checkpoint", file.toString(), "--data", "mnist", "--data-dir",
+                CheckpointCommandTest.data(), "--out", p1.toString()).code());
+        Path images = Path.of(CheckpointCommandTest.data(), "mnist");
+        try (var files = java.nio.file.Files.list(images)) {
+            images = files.filter(f -> f.getFileName().toString().startsWith("t10k-images")).findFirst().orElseThrow();
+        }
+        TrainCommandTest.Run pr = TrainCommandTest.run("predict", "--checkpoint", file.toString(), "--data", images.toString(),
+                "--out", p2.toString(), "--threads", "1");
+        assertEquals(0, pr.code(), pr.err());
+        List<String> rows = java.nio.file.Files.readAllLines(p1);
+        assertEquals(rows, java.nio.file.Files.readAllLines(p2));
+        assertEquals(10_001, rows.size());
+        assertEquals("prediction,p_0,p_1,p_2,p_3,p_4,p_5,p_6,p_7,p_8,p_9", rows.get(0));
+        var labels = dev.forkprop.data.Datasets.fromEnvironment(Path.of(CheckpointCommandTest.data())).load("mnist").test();
+        int correct = 0;
+        for (int i = 1; i < rows.size(); i++) if (Integer.parseInt(rows.get(i).split(",")[0]) == labels.label(i - 1)) correct++;
+        assertTrue(ev.out().contains(String.format(java.util.Locale.ROOT, "accuracy %.4f", correct / 10_000.0)), ev.out());
+
         // --init-from: training 0 further steps is not possible, so check the imported weights by exporting again.
         Path ck2 = dir.resolve("ck2");
         List<String> b = CheckpointCommandTest.args("--model", "dense:16,relu,batchnorm,dense:10", "--max-steps", "1",

@@ -18,7 +18,7 @@ class HelpTextTest {
 
     @Test
     void everyHelpRendersWithoutFormatWarnings() {
-        for (String[] args : new String[][] {{"--help"}, {"train", "--help"}, {"eval", "--help"}, {"export", "--help"}}) {
+        for (String[] args : new String[][] {{"--help"}, {"train", "--help"}, {"eval", "--help"}, {"predict", "--help"}, {"export", "--help"}}) {
             PrintStream oldOut = System.out, oldErr = System.err;
             ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
             int code;

@@ -15,7 +15,10 @@ import java.util.Arrays;
  *
  * <p>Input layout: byte 0 is a mode, the rest is the file (bytes, so bad UTF-8 is reached too).
  * Mode bit 0: regression instead of classification; bits 1-3 pick the {@code --label} value from
- * {@link #LABELS} (null: the default, the last column).
+ * {@link #LABELS} (null: the default, the last column). Bits 4-5 pick {@code --missing} (error,
+ * drop, mean) and bit 6 reads column {@code a} as categorical; with either, the table goes through
+ * {@link CsvReader#readTable} and a {@link TableEncoding} fitted on all its rows, and every encoded
+ * value must be finite too.
  */
 class CsvReaderFuzzTest {
 
@@ -30,9 +33,21 @@ class CsvReaderFuzzTest {
         CsvReader r = (mode & 1) != 0 ? CsvReader.regression() : CsvReader.classification();
         String label = LABELS[(mode >> 1) & 7];
         if (label != null) r = r.labelColumnSpec(label);
+        CsvReader.Missing missing = CsvReader.Missing.values()[Math.min(2, (mode >> 4) & 3)];
+        boolean categorical = (mode & 64) != 0;
         TableDataset d;
         try {
-            d = r.read(FILE);
+            if (missing == CsvReader.Missing.ERROR && !categorical) {
+                d = r.read(FILE);
+            } else {
+                if (categorical) r = r.categorical(java.util.List.of("a"));
+                CsvTable t = r.missing(missing).readTable(FILE);
+                int classes = t.numClasses();
+                d = TableEncoding.fit(t, 0, t.rows(), "standard", missing, classes).encode(t, 0, t.rows()).data();
+            }
+        } catch (IllegalArgumentException noInputs) { // TableEncoding: every column was an empty category
+            assertTrue(noInputs.getMessage().equals(FILE + ": no feature columns left to train on"), noInputs.getMessage());
+            return;
         } catch (BadDataException expected) {
             assertTrue(expected.getMessage().startsWith(FILE + ": line "), expected.getMessage());
             assertTrue(!expected.getMessage().contains("\n"), expected.getMessage());

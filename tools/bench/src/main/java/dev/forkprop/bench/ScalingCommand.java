@@ -95,7 +95,7 @@ public final class ScalingCommand implements Callable<Integer> {
         model.validate();
         optimizer.validate();
         dataOptions.validate();
-        Dataset data = TrainingData.load(dataOptions.request(1)).train();
+        Dataset data = TrainingData.load(dataOptions.request(1, null)).train();
         BenchEnvironment.printHeader(out, counts);
         out.printf("# loop: %s | gemm: %s | model %s | batch %d%s | %s | %s | warm-up %s %d, timed %d steps x %d repeats%n",
                 loop.equals("train") ? "train (the command, in this JVM)" : "engine only (diagnostic: no loader, no telemetry)",
