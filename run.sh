@@ -46,8 +46,15 @@ TRAINER_JAR="$ROOT/trainer/target/forkprop-trainer-0.1.0-SNAPSHOT-all.jar"
 BENCH_JAR="$ROOT/tools/bench/target/forkprop-bench.jar"
 STRESS_JAR="$ROOT/tools/stress/target/forkprop-stress.jar"
 
-# Build when any source or pom is newer than the jars (or a jar is missing).
+# Build when any source or pom is newer than the jars (or a jar is missing). Under a lock, so that
+# the ranks of an mpirun job started on a fresh checkout build once, not all at the same time.
 ensure_built() {
+  if command -v flock >/dev/null 2>&1 && [ -z "${FORKPROP_BUILD_LOCKED:-}" ]; then
+    mkdir -p "$ROOT/trainer/target"
+    exec 9>"$ROOT/trainer/target/.build.lock"
+    flock 9
+    export FORKPROP_BUILD_LOCKED=1
+  fi
   local stamp="$TRAINER_JAR"
   if [ -f "$stamp" ] && [ -f "$BENCH_JAR" ] && [ -f "$STRESS_JAR" ] && \
      [ -z "$(find "$ROOT" \( -path "$ROOT/.git" -o -name target \) -prune -o \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$stamp" -print -quit)" ]; then
@@ -72,7 +79,13 @@ ensure_built() {
 # steps.
 JVM_FLAGS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms16m -XX:CompileThresholdScaling=0.1)
 [ -n "${FORKPROP_JVM_OPTS:-}" ] && read -r -a EXTRA <<<"$FORKPROP_JVM_OPTS" && JVM_FLAGS+=("${EXTRA[@]}")
-run_java() { cd "$CALLER_DIR"; export FORKPROP_DATA="${FORKPROP_DATA:-$ROOT/data}"; exec "$JAVA" "${JVM_FLAGS[@]}" "$@"; }
+# Under mpirun (OMPI_COMM_WORLD_SIZE is set): Open MPI's ob1 messaging, not UCX, whose signal
+# handlers take over the SIGSEGV the JVM uses for its own checks and crash it; and UCX's handlers
+# off in case it is loaded anyway. mpirun's own flags stay the user's: a value set there wins.
+if [ -n "${OMPI_COMM_WORLD_SIZE:-}" ]; then
+  export OMPI_MCA_pml="${OMPI_MCA_pml:-ob1}" UCX_ERROR_SIGNALS="${UCX_ERROR_SIGNALS-}"
+fi
+run_java() { cd "$CALLER_DIR"; export FORKPROP_DATA="${FORKPROP_DATA:-$ROOT/data}"; exec 9>&-; exec "$JAVA" "${JVM_FLAGS[@]}" "$@"; }
 
 # Every Jazzer fuzz test as Class#method: the method after each @FuzzTest in trainer's tests.
 fuzz_tests() {

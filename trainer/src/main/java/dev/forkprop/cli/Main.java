@@ -46,6 +46,10 @@ public final class Main implements Runnable {
                 System.err.println("forkprop: " + ex.getMessage());
                 return EXIT_BAD_INPUT;
             }
+            if (ex instanceof dev.forkprop.mpi.MpiException) { // the MPI library or the job's launch
+                System.err.println("forkprop: " + ex.getMessage());
+                return EXIT_FAILED;
+            }
             if (ex instanceof dev.forkprop.engine.WorkerFailure || ex instanceof dev.forkprop.data.BatchLoaderFailure) {
                 // The step has stopped and the pool is shut down; parameters are the last completed step's.
                 System.err.println("forkprop: training stopped: " + ex.getMessage() + " " + origin(ex));

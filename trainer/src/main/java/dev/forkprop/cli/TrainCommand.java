@@ -12,6 +12,9 @@ import dev.forkprop.kernels.Gemms;
 import dev.forkprop.loss.Loss;
 import dev.forkprop.metrics.StatusLineStream;
 import dev.forkprop.metrics.TelemetrySink;
+import dev.forkprop.mpi.Mpi;
+import dev.forkprop.mpi.MpiExchange;
+import dev.forkprop.mpi.PeerWatch;
 import dev.forkprop.model.Network;
 import dev.forkprop.optim.LrSchedule;
 import dev.forkprop.optim.Optimizer;
@@ -28,6 +31,7 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -130,10 +134,38 @@ public final class TrainCommand implements Callable<Integer> {
         return t.execute();
     }
 
-    /** The run: checks, builds, trains, prints; sets {@link #exitCode}. */
+    /**
+     * The run: checks, builds, trains, prints; sets {@link #exitCode}. Started by mpirun, this
+     * process is one rank of the job: rank 0 prints and writes, every rank trains its share.
+     */
     private RunResult execute() throws Exception {
         validateFlags();
-        output.prepare();
+        if (!Mpi.launched()) return execute(null);
+        Mpi mpi = Mpi.init();
+        // A rank that fails leaves without MPI_Finalize, which would wait for the others; they
+        // stop through mpirun or their PeerWatch. Finalize only when every rank gets there.
+        RunResult r = execute(mpi);
+        mpi.close();
+        return r;
+    }
+
+    private RunResult execute(Mpi mpi) throws Exception {
+        final int rank = mpi == null ? 0 : mpi.rank(), ranks = mpi == null ? 1 : mpi.size();
+        PeerWatch watch = mpi == null ? null : PeerWatch.start(mpi, log);
+        if (rank != 0) {
+            // Only rank 0 prints and writes outputs; the others train in silence.
+            log = new PrintStream(java.io.OutputStream.nullOutputStream());
+            json = false;
+        }
+        try {
+            return execute(mpi, rank, ranks);
+        } finally {
+            if (watch != null) watch.stop(); // before MPI_Finalize, after which the others may exit
+        }
+    }
+
+    private RunResult execute(Mpi mpi, int rank, int ranks) throws Exception {
+        if (rank == 0) output.prepare();
         // With a progress bar every line goes through the bar's stream, which moves the bar below it.
         if (output.showsBar() && !(log instanceof StatusLineStream)) log = new StatusLineStream(log);
         checkpoints.validate(output.out);
@@ -152,24 +184,30 @@ public final class TrainCommand implements Callable<Integer> {
                 "--loss bce on a classification dataset needs --positive-class N");
 
         Gemm kernel = gemm != null ? Gemms.byName(gemm) : Gemms.best();
-        int shardCount = deterministic ? shards : threads;
-        check(shardCount >= threads, "--shards (" + shardCount + ") must be >= --threads (" + threads + ")");
+        int shardCount = deterministic ? shards : threads * ranks;
+        check(shardCount >= threads * ranks, "--shards (" + shardCount + ") must be >= --threads (" + threads + ")"
+                + (ranks > 1 ? " x ranks (" + ranks + ")" : ""));
+        check(!deterministic || shardCount % ranks == 0, "--shards " + shardCount + " must be a multiple of the " + ranks + " ranks");
         check(batch >= shardCount, "--batch " + batch + " is smaller than the shard count " + shardCount);
         HeapCheck.require(Engine.requiredBytes(net, kernel, optimizerOptions.create(0).stateCount(), batch, shardCount, threads,
                 targetWidth), modelOptions.model, batch, threads, shardCount);
         Optimizer opt = optimizerOptions.create(net.layout().size());
         RunLength length = RunLength.of(data.train().size(), batch, epochs, maxSteps);
         LrSchedule sched = optimizerOptions.lrSchedule(length.totalSteps());
+        Map<String, String> config = checkpointConfig(net, opt, sched, lossName, shardCount, length, targetWidth, data.encoding());
+        if (mpi != null && !RankAgreement.check(mpi, config, data, log)) {
+            exitCode = Main.EXIT_BAD_INPUT; // every rank stops here, before any step: finalize is safe
+            return null;
+        }
 
         RunResult r;
-        try (Engine engine = new Engine(net, lossFn, opt, optimizerOptions.gradClip(), kernel, batch, shardCount, threads, seed, targetWidth);
+        try (Engine engine = new Engine(net, lossFn, opt, optimizerOptions.gradClip(), kernel, batch, shardCount, threads, seed, targetWidth,
+                mpi == null ? null : new MpiExchange(mpi, deterministic));
              StopSignals signals = StopSignals.install(log)) {
             net.init(engine.params, engine.buffers, modelOptions.initKind(), seed);
             if (faultAt > 0) engine.injectFault(faultAt, threads - 1);
             if (maxLoss != null) engine.maxLoss(maxLoss);
-            Checkpointing ck = checkpoints.policy(net, engine, opt, checkpointConfig(net, opt, sched, lossName, shardCount, length, targetWidth,
-                            data.encoding()),
-                    log);
+            Checkpointing ck = checkpoints.policy(net, engine, opt, config, log).writes(rank == 0);
             // Before the banner: a bad checkpoint or import is then the only line.
             Position start = new Position();
             if (checkpoints.initFrom != null) {
@@ -177,23 +215,40 @@ public final class TrainCommand implements Callable<Integer> {
                 log.printf("forkprop: initialised weights from %s%n", checkpoints.initFrom);
             }
             if (checkpoints.resume) start = ck.resume(length);
-            log.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %d threads, %d shards%s | gemm %s%n",
+            log.printf("forkprop: %s | train %d, val %d, test %d | %s (%,d parameters) | %s lr %g %s | batch %d | %s%d threads, %d shards%s | gemm %s%n",
                     dataOptions.data, data.train().size(), data.validation() == null ? 0 : data.validation().size(), data.test().size(),
                     net.spec(), net.layout().parameterCount(), optimizerOptions.optimizer, optimizerOptions.lr, sched.spec(), batch,
-                    threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
-            Trainer trainer = new Trainer(engine, sched, seed, log, logEvery, output.hlog(hlog))
+                    ranks > 1 ? ranks + " ranks x " : "", threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
+            Trainer trainer = new Trainer(engine, sched, seed, log, logEvery, rank == 0 ? output.hlog(hlog) : null)
                     .lossUnits(data.encoding() == null ? 1 : data.encoding().lossUnits())
                     .maxBadSteps(onNonFinite.equals("stop") ? 1 : maxBadSteps)
                     .earlyStop(earlyStop)
                     .autoMaxLoss(maxLoss == null);
             if (warmupSteps != null) trainer.warmupSteps(warmupSteps);
-            output.attach(trainer, log, length, classification, logEvery, start, data.validation() != null);
+            if (rank == 0) output.attach(trainer, log, length, classification, logEvery, start, data.validation() != null);
             for (TelemetrySink sink : extraSinks) trainer.addSink(sink);
             // The time limit counts from here, after loading and building: it bounds training, not start-up.
             final boolean limited = maxMinutes > 0;
             final long deadline = System.nanoTime() + (long) (maxMinutes * 60e9);
-            ck.stopWhen(() -> signals.received() != null || (limited && System.nanoTime() - deadline > 0));
+            BooleanSupplier stopHere = () -> signals.received() != null || (limited && System.nanoTime() - deadline > 0);
+            if (mpi == null) {
+                ck.stopWhen(stopHere);
+            } else {
+                // The ranks stop at the same step: any rank's request (a signal, its clock) stops all.
+                double[] votes = new double[1];
+                ck.stopWhen(() -> {
+                    votes[0] = stopHere.getAsBoolean() ? 1 : 0;
+                    mpi.allreduceSum(votes);
+                    return votes[0] > 0;
+                });
+            }
             r = trainer.fit(data.train(), data.validation(), data.test(), length, start, ck);
+            if (mpi != null) {
+                // Per step each rank sends its shards' gradients (deterministic: gathered) or its sum,
+                // the per-shard loss and correct count, and its stop vote.
+                long size = net.layout().size();
+                r.allreduceBytesPerStep = 4 * size * (deterministic ? shardCount / ranks : 1) + 16L * shardCount + 8;
+            }
             String sig = signals.received();
             if (sig != null) {
                 log.printf("forkprop: stopped by SIG%s after step %d; %s%n", sig, r.steps, ck.lastSaved() == null
@@ -211,7 +266,7 @@ public final class TrainCommand implements Callable<Integer> {
                         r.epochs, earlyStop, r.bestValLoss, r.bestEpoch, ck.best() == null ? "" : ", saved in " + ck.best());
             }
             ObjectNode summary = new ObjectMapper().valueToTree(r.fields());
-            output.finish(r, summary);
+            if (rank == 0) output.finish(r, summary);
             if (json) System.out.println(new ObjectMapper().writeValueAsString(summary));
             if (r.diverged) {
                 log.println(divergence(r, ck));

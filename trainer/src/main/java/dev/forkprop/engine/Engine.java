@@ -12,6 +12,9 @@ import dev.forkprop.optim.GradClip;
 import dev.forkprop.optim.Optimizer;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -110,14 +113,32 @@ public final class Engine implements AutoCloseable {
      */
     private long round;
 
-    /** grads[s]: shard s's private gradient buffer, same layout as params; grads[0] also receives the sum. */
+    /**
+     * grads[s]: shard s's private gradient buffer, same layout as params. The sum goes into
+     * {@link #reduced}: grads[0], or with ranks that allreduce, this rank's first shard's buffer.
+     */
     private final float[][] grads;
+    /** The buffers the reduce phase sums, in shard order, and the buffer it sums them into (set before the first reduce). */
+    private float[][] reduceSources;
+    private float[] reduced;
+    /** {reduced}: the one source of the norm phase, which squares the allreduced sum without storing it. */
+    private float[][] reducedOnly;
+    /** The other ranks, or null in a single process. */
+    private final ShardExchange exchange;
+    /**
+     * Off-heap copy of what the ranks exchange: every shard's gradient, [shards][size] (exact), or
+     * this rank's sum, [size]; null in a single process. Freed by {@link #close}.
+     */
+    private final MemorySegment wire;
+    private final Arena wireArena;
+    /** Per shard: its loss and correct count, as this rank sees them after the scalar allreduce (0 for shards of other ranks before). */
+    private final double[] shardScalars;
     private final double[] shardLoss;
     private final int[] shardCorrect;
     private final double[] blockSq;
 
-    private static final int COMPUTE = 0, REDUCE = 1, UPDATE = 2, EVAL = 3, PACK = 4;
-    private static final String[] PHASES = {"compute", "reduce", "update", "eval", "pack"};
+    private static final int COMPUTE = 0, REDUCE = 1, UPDATE = 2, EVAL = 3, PACK = 4, GATHERED = 5, NORM = 6;
+    private static final String[] PHASES = {"compute", "reduce", "update", "eval", "pack", "gathered", "norm"};
 
     private final Worker[] workers;
     /** The phase barrier: workers arrive, the coordinator parks until the last one has. */
@@ -155,6 +176,17 @@ public final class Engine implements AutoCloseable {
 
     public Engine(Network net, Loss loss, Optimizer opt, GradClip clip, Gemm gemm,
                   int batch, int shards, int threads, long seed, int targetWidth) {
+        this(net, loss, opt, clip, gemm, batch, shards, threads, seed, targetWidth, null);
+    }
+
+    /**
+     * An engine that is one rank of a multi-process run: it computes shards
+     * {@link ShardPlan#ownStart} to {@link ShardPlan#ownEnd} of each global batch of
+     * {@code batch} rows, and combines gradients with the other ranks through {@code exchange}
+     * (null: a single process). With an exact exchange the shards must divide evenly among the ranks.
+     */
+    public Engine(Network net, Loss loss, Optimizer opt, GradClip clip, Gemm gemm,
+                  int batch, int shards, int threads, long seed, int targetWidth, ShardExchange exchange) {
         this.net = net;
         this.loss = loss;
         this.opt = opt;
@@ -166,11 +198,28 @@ public final class Engine implements AutoCloseable {
         if (opt.paramCount() != size) {
             throw new IllegalArgumentException("optimizer sized for " + opt.paramCount() + " parameters, layout has " + size);
         }
-        this.plan = new ShardPlan(batch, shards, threads, size);
+        this.exchange = exchange;
+        int rank = exchange == null ? 0 : exchange.rank(), ranks = exchange == null ? 1 : exchange.ranks();
+        if (exchange != null && exchange.exact() && shards % ranks != 0) {
+            throw new IllegalArgumentException("--shards " + shards + " must be a multiple of the " + ranks + " ranks in deterministic mode");
+        }
+        this.plan = new ShardPlan(batch, shards, threads, size, rank, ranks);
         this.params = net.newParams();
         this.buffers = net.newBuffers();
         this.packs = new WeightPacks(net, gemm);
         this.grads = new float[shards][];
+        if (exchange != null && exchange.exact()) {
+            // Other ranks' shards arrive here before the reduce (the workers allocate their own).
+            for (int s = 0; s < shards; s++) if (!plan.owns(s)) grads[s] = net.newParams();
+        }
+        this.shardScalars = new double[2 * shards];
+        if (exchange != null) {
+            this.wireArena = Arena.ofShared();
+            this.wire = wireArena.allocate(4L * size * (exchange.exact() ? shards : 1), 64);
+        } else {
+            this.wireArena = null;
+            this.wire = null;
+        }
         this.shardLoss = new double[shards * PAD];
         this.shardCorrect = new int[shards * PAD * 2];
         this.blockSq = new double[plan.blocks()];
@@ -305,14 +354,33 @@ public final class Engine implements AutoCloseable {
         round++;
         run(COMPUTE);
         if (slot != null) slot.release(); // every worker has copied its rows out (HB: arrive -> await in run)
+        if (reduced == null) sourcesOfTheSum(); // the workers have allocated their shards' buffers
         long t1 = System.nanoTime();
+        long exchanged = 0;
+        for (int s = 0; s < plan.shards; s++) {
+            shardScalars[2 * s] = plan.owns(s) ? shardLoss[s * PAD] : 0;
+            shardScalars[2 * s + 1] = plan.owns(s) ? shardCorrect[s * PAD] : 0;
+        }
+        if (exchange != null) {
+            long e0 = System.nanoTime();
+            exchange.allreduceSum(shardScalars); // x + 0 + ... + 0 = x: each shard's own values, exactly
+            if (exchange.exact()) exchange.allgather(wire, (long) plan.size * (plan.ownEnd - plan.ownStart));
+            exchanged += System.nanoTime() - e0;
+            if (exchange.exact()) run(GATHERED);
+        }
         double lossSum = 0;
         int correct = 0;
         for (int s = 0; s < plan.shards; s++) {
-            lossSum += shardLoss[s * PAD];
-            correct += shardCorrect[s * PAD];
+            lossSum += shardScalars[2 * s];
+            correct += (int) shardScalars[2 * s + 1];
         }
         run(REDUCE);
+        if (exchange != null && !exchange.exact()) {
+            long e0 = System.nanoTime();
+            exchange.allreduceSum(wire, plan.size);
+            exchanged += System.nanoTime() - e0;
+            run(NORM);
+        }
         long t2 = System.nanoTime();
         double sumSq = 0;
         for (double b : blockSq) sumSq += b;
@@ -325,7 +393,7 @@ public final class Engine implements AutoCloseable {
             nextUnit.set(0);
             run(UPDATE);
             packsCurrent = true;
-            net.commitStatistics(grads[0], plan.shards, buffers);
+            net.commitStatistics(reduced, plan.shards, buffers);
         }
         long t3 = System.nanoTime();
         r.loss = lossSum / plan.batch;
@@ -333,11 +401,27 @@ public final class Engine implements AutoCloseable {
         r.samples = plan.batch;
         r.gradNorm = Math.sqrt(sumSq) / plan.batch;
         r.computeNanos = t1 - t0;
-        r.reduceNanos = t2 - t1;
+        r.reduceNanos = t2 - t1 - exchanged;
+        r.exchangeNanos = exchanged;
         r.updateNanos = t3 - t2;
         r.waitNanos = waitNanos;
         r.finite = finite;
         return finite;
+    }
+
+    /**
+     * Fixes what the reduce phase sums: every shard into grads[0], or, when ranks allreduce their
+     * sums, this rank's shards into its first one. Once, after the first compute phase has
+     * allocated the buffers. Coordinator thread.
+     */
+    private void sourcesOfTheSum() {
+        if (exchange != null && !exchange.exact()) {
+            reduceSources = java.util.Arrays.copyOfRange(grads, plan.ownStart, plan.ownEnd);
+        } else {
+            reduceSources = grads;
+        }
+        reduced = reduceSources[0];
+        reducedOnly = new float[][] {reduced};
     }
 
     /**
@@ -458,6 +542,7 @@ public final class Engine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (wireArena != null) wireArena.close();
     }
 
     /** Worker w's task and its private state, created on first use by the thread running it. */
@@ -498,6 +583,8 @@ public final class Engine implements AutoCloseable {
                     case REDUCE -> reduceSlice();
                     case UPDATE -> updateSlice();
                     case PACK -> packs.pack(params, id, plan.threads);
+                    case GATHERED -> copyGatheredShards();
+                    case NORM -> normSlice();
                     default -> evaluateChunks();
                 }
             } catch (Throwable t) {
@@ -548,6 +635,10 @@ public final class Engine implements AutoCloseable {
                     shardCorrect[s * PAD] = Math.max(0, loss.correct(w, rows, out));
                     net.backward(p, w, rows, grads[s]);
                     if (share) boards[s].finish(r); // hands nothing over: helpers only stop looking at shard s
+                    if (wire != null && exchange.exact()) {
+                        // Out to the other ranks: the coordinator's allgather reads it after the barrier.
+                        MemorySegment.copy(grads[s], 0, wire, ValueLayout.JAVA_FLOAT, 4L * plan.size * s, plan.size);
+                    }
                 }
             } catch (Throwable t) {
                 // A failed owner finishes its shards too, so that no helper waits for them.
@@ -565,11 +656,12 @@ public final class Engine implements AutoCloseable {
          * {@link #HELP_WAIT_NANOS} (its owner may be lost: the barrier's check finds that).
          */
         private void helpOthers(long r) {
-            final int shards = plan.shards, first = plan.shardEnd(id) % shards;
+            // This rank's shards only: the others are computed, and finished, in other processes.
+            final int lo = plan.ownStart, hi = plan.ownEnd, first = plan.shardEnd(id) == hi ? lo : plan.shardEnd(id);
             long idleSince = 0;
             for (int spins = 0; ; ) {
                 boolean open = false, worked = false;
-                for (int i = 0, s = first; i < shards; i++, s = s + 1 == shards ? 0 : s + 1) {
+                for (int i = lo, s = first; i < hi; i++, s = s + 1 == hi ? lo : s + 1) {
                     final SharedProducts b = boards[s];
                     if (b.finished(r)) continue; // own shards included
                     open = true;
@@ -617,12 +709,36 @@ public final class Engine implements AutoCloseable {
             // One pass per block: sum the shards into buffer 0 and square the sums (the block's
             // norm partial covers its trainable part only; statistics are summed, not normed).
             final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id), trainable = net.layout().trainable();
-            final int shards = plan.shards;
-            final float[] dst = grads[0];
+            final float[][] srcs = reduceSources;
+            final int shards = srcs.length;
+            final float[] dst = reduced;
+            final boolean allreduce = wire != null && !exchange.exact();
             for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
                 final int to = Math.min(hi, from + ShardPlan.BLOCK), normed = Math.max(from, Math.min(to, trainable));
-                blockSq[b] = Vec.sumIntoSquares(grads, shards, from, normed, dst);
-                if (normed < to) Vec.sumInto(grads, shards, normed, to, dst);
+                blockSq[b] = Vec.sumIntoSquares(srcs, shards, from, normed, dst);
+                if (normed < to) Vec.sumInto(srcs, shards, normed, to, dst);
+                // Out to the allreduce while the block is in cache; the norm phase squares the global sum.
+                if (allreduce) MemorySegment.copy(dst, from, wire, ValueLayout.JAVA_FLOAT, 4L * from, to - from);
+            }
+        }
+
+        /** Copies this worker's slice of every other rank's shards from the gathered wire into their buffers. */
+        private void copyGatheredShards() {
+            final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id);
+            for (int s = 0; s < plan.shards; s++) {
+                if (plan.owns(s)) continue;
+                MemorySegment.copy(wire, ValueLayout.JAVA_FLOAT, 4L * ((long) plan.size * s + lo), grads[s], lo, hi - lo);
+            }
+        }
+
+        /** Copies this worker's slice of the allreduced sum back and recomputes its blocks' squares. */
+        private void normSlice() {
+            final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id), trainable = net.layout().trainable();
+            final float[] dst = reduced;
+            MemorySegment.copy(wire, ValueLayout.JAVA_FLOAT, 4L * lo, dst, lo, hi - lo);
+            for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
+                final int to = Math.min(hi, from + ShardPlan.BLOCK), normed = Math.max(from, Math.min(to, trainable));
+                blockSq[b] = Vec.sumIntoSquares(reducedOnly, 1, from, normed, dst);
             }
         }
 
@@ -631,7 +747,7 @@ public final class Engine implements AutoCloseable {
          * weights are in this core's cache: the next step needs no pack phase of its own.
          */
         private void updateSlice() {
-            updateClaimedUnits(opt, packs, params, grads[0], updateUnits, nextUnit);
+            updateClaimedUnits(opt, packs, params, reduced, updateUnits, nextUnit);
         }
 
         private void evaluateChunks() {

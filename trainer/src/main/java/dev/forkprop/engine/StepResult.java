@@ -19,6 +19,8 @@ public final class StepResult {
      * updated weights for the next step, and the statistics commit (near zero for a skipped step).
      */
     public long computeNanos, reduceNanos, updateNanos;
+    /** Time in the ranks' collectives ({@link ShardExchange}), not counted in {@code reduceNanos}; 0 in a single process. */
+    public long exchangeNanos;
     /**
      * Of the three phase times above, how long the coordinator (worker 0) waited at the phase
      * barriers for the other workers after finishing its own part: load imbalance, wake-up

@@ -50,7 +50,7 @@ public final class LatencyChart {
         c.getStyler().setxAxisTickLabelsFormattingFunction(LatencyChart::percentileLabel);
         for (Phase p : Phase.values()) {
             Histogram h = summary.histogram(p);
-            if (h.getTotalCount() == 0) continue;
+            if (h.getTotalCount() == 0 || h.getMaxValue() == 0) continue; // e.g. allreduce in a single process
             List<Double> x = new ArrayList<>(), y = new ArrayList<>();
             for (HistogramIterationValue v : h.percentiles(TICKS_PER_HALF_DISTANCE)) {
                 double q = v.getPercentileLevelIteratedTo() / 100.0;

@@ -64,6 +64,7 @@ public final class LatencySummary {
     public String format() {
         StringBuilder sb = new StringBuilder();
         for (Phase p : Phase.values()) {
+            if (p == Phase.ALLREDUCE && nanos.get(p).getMaxValue() == 0) continue; // a single process
             sb.append(String.format(Locale.ROOT, "%-9s", p.tag));
             if (nanos.get(p).getTotalCount() == 0) {
                 sb.append(String.format(Locale.ROOT, " no timed steps (the run ended in warm-up)%n"));

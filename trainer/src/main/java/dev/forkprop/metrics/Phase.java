@@ -14,7 +14,9 @@ public enum Phase {
     /** Of compute and reduce+update, the coordinator's wait at the barriers for the other workers. */
     BARRIER_WAIT("barrier_wait"),
     /** The coordinator's wait for the loader's next batch (0 when it was ready: the steady state). */
-    DATA_WAIT("data_wait");
+    DATA_WAIT("data_wait"),
+    /** The ranks' gradient collectives of a multi-process run (0 in a single process). */
+    ALLREDUCE("allreduce");
 
     /** The .hlog interval tag. */
     public final String tag;
@@ -31,6 +33,7 @@ public enum Phase {
             case REDUCE_UPDATE -> e.reduceUpdateNanos;
             case BARRIER_WAIT -> e.barrierWaitNanos;
             case DATA_WAIT -> e.dataWaitNanos;
+            case ALLREDUCE -> e.allreduceNanos;
         };
     }
 }

@@ -11,7 +11,7 @@ import org.HdrHistogram.HistogramLogWriter;
  * Step and per-phase latency of timed (post-warm-up) steps, in nanoseconds at 3 significant
  * digits, kept as one interval histogram and one running total per {@link Phase}; optionally each
  * interval is also written to a standard HdrHistogram {@code .hlog} with one tag per phase
- * ({@code step, compute, reduce_update, barrier_wait, data_wait}). Not a progress log ({@link ProgressLog}) and not a
+ * ({@code step, compute, reduce_update, barrier_wait, data_wait}, and {@code allreduce} under mpirun). Not a progress log ({@link ProgressLog}) and not a
  * cross-thread recorder: it has exactly one writer, the reporter thread.
  *
  * <p>Intervals are cut on the first event at least {@code intervalNanos} after the previous cut
@@ -53,7 +53,7 @@ public final class PhaseHistograms implements TelemetrySink {
         if (hlogOut != null) {
             long now = System.currentTimeMillis();
             hlog = new HistogramLogWriter(this.hlogOut);
-            hlog.outputComment("forkprop step and phase latency, ns, timed steps only; tags: step, compute, reduce_update, barrier_wait, data_wait");
+            hlog.outputComment("forkprop step and phase latency, ns, timed steps only; tags: step, compute, reduce_update, barrier_wait, data_wait, and allreduce under mpirun");
             hlog.outputLogFormatVersion();
             hlog.outputStartTime(now);
             // Written, not only set: a reader takes the base time from the file, and a resumed
@@ -96,7 +96,8 @@ public final class PhaseHistograms implements TelemetrySink {
         boolean any = interval.get(Phase.STEP).getTotalCount() > 0;
         for (Phase p : Phase.values()) {
             Histogram h = interval.get(p);
-            if (any && hlog != null) {
+            // The allreduce tag only where there are ranks: a single process has none to time.
+            if (any && hlog != null && (p != Phase.ALLREDUCE || h.getMaxValue() > 0)) {
                 h.setStartTimeStamp(intervalStartMillis);
                 h.setEndTimeStamp(now);
                 h.setTag(p.tag);

@@ -40,6 +40,8 @@ public final class StepEvent {
      * workers (load imbalance, wake-ups, preemption).
      */
     public long stepNanos, computeNanos, reduceUpdateNanos, barrierWaitNanos;
+    /** The ranks' gradient collectives (0 in a single process). */
+    public long allreduceNanos;
     /** How long the coordinator waited for this step's batch from the loader, ns (part of {@link #stepNanos}). */
     public long dataWaitNanos;
     /** False when the step was skipped for a non-finite loss or gradient. */
@@ -97,6 +99,13 @@ public final class StepEvent {
         this.reduceUpdateNanos = reduceUpdateNanos;
         this.barrierWaitNanos = barrierWaitNanos;
         this.finite = finite;
+        this.allreduceNanos = 0;
+        return this;
+    }
+
+    /** Fills the time of the ranks' collectives, after {@link #result}. Allocation-free. */
+    public StepEvent allreduce(long nanos) {
+        this.allreduceNanos = nanos;
         return this;
     }
 
@@ -111,7 +120,7 @@ public final class StepEvent {
         this.correct = correct;
         this.samples = samples;
         this.lr = Double.NaN;
-        this.stepNanos = this.computeNanos = this.reduceUpdateNanos = this.barrierWaitNanos = this.dataWaitNanos = 0;
+        this.stepNanos = this.computeNanos = this.reduceUpdateNanos = this.barrierWaitNanos = this.dataWaitNanos = this.allreduceNanos = 0;
         this.finite = true;
         this.timed = false;
         this.nanoTime = nanoTime;

@@ -46,6 +46,8 @@ public final class Checkpointing implements StepHook {
     private double minutes;
     private int keep = 3;
     private BooleanSupplier stop = () -> false;
+    /** False on every rank of a multi-process run but rank 0, whose files they all resume from. */
+    private boolean writes = true;
 
     private long lastSavedStep = -1;
     private long lastSaveNanos = System.nanoTime();
@@ -85,6 +87,15 @@ public final class Checkpointing implements StepHook {
     public Checkpointing keep(int k) {
         if (k < 1) throw new IllegalArgumentException("must keep at least one checkpoint, got " + k);
         this.keep = k;
+        return this;
+    }
+
+    /**
+     * Whether this process writes checkpoints (default true). The other ranks of a multi-process
+     * run keep the same policy and resume from the same files, but leave the writing to rank 0.
+     */
+    public Checkpointing writes(boolean writes) {
+        this.writes = writes;
         return this;
     }
 
@@ -143,7 +154,7 @@ public final class Checkpointing implements StepHook {
     public boolean afterStep(Position now) {
         at.set(now);
         // A step whose update was skipped (non-finite loss or gradient) is not checkpointed; the next good one is.
-        if (dir != null && engine.last.finite && ((every > 0 && now.step() % every == 0)
+        if (dir != null && writes && engine.last.finite && ((every > 0 && now.step() % every == 0)
                 || (minutes > 0 && System.nanoTime() - lastSaveNanos >= (long) (minutes * 60e9)))) {
             save();
         }
@@ -153,7 +164,7 @@ public final class Checkpointing implements StepHook {
     @Override
     public boolean afterEpoch(Position now, double valLoss, double valAccuracy) {
         at.set(now);
-        if (dir != null && now.bestEpoch() == now.epoch() + 1) {
+        if (dir != null && writes && now.bestEpoch() == now.epoch() + 1) {
             Map<String, String> m = metadata();
             m.put("val_loss", Double.toString(valLoss));
             m.put("val_accuracy", Double.toString(valAccuracy));
@@ -170,7 +181,7 @@ public final class Checkpointing implements StepHook {
     @Override
     public void atEnd(Position now, boolean stopped) {
         at.set(now);
-        if (dir != null && now.step() != lastSavedStep) save();
+        if (dir != null && writes && now.step() != lastSavedStep) save();
     }
 
     /** Saves ckpt-{@code step} of the current position, unless the parameters are not finite. */

@@ -50,6 +50,9 @@ public final class RunResult {
     public double computeMsP50 = Double.NaN, computeMsP99 = Double.NaN;
     public double reduceUpdateMsP50 = Double.NaN, reduceUpdateMsP99 = Double.NaN;
     public double barrierWaitMsP50 = Double.NaN, barrierWaitMsP99 = Double.NaN;
+    /** The ranks' gradient collectives per step after warm-up, ms (0 in a single process), and the bytes each rank sends per step. */
+    public double allreduceMsP50 = Double.NaN, allreduceMsP99 = Double.NaN;
+    public long allreduceBytesPerStep;
     /** Telemetry events dropped because the reporter was a full ring behind. */
     public long droppedTelemetry;
     /** Failures of telemetry sinks (progress log, histograms, .hlog); training went on. */
@@ -73,6 +76,8 @@ public final class RunResult {
         dataWaitMsP50 = l.percentileMs(Phase.DATA_WAIT, 50);
         dataWaitMsP99 = l.percentileMs(Phase.DATA_WAIT, 99);
         dataWaitMsMax = l.maxMs(Phase.DATA_WAIT);
+        allreduceMsP50 = l.percentileMs(Phase.ALLREDUCE, 50);
+        allreduceMsP99 = l.percentileMs(Phase.ALLREDUCE, 99);
     }
 
     /**
@@ -98,6 +103,9 @@ public final class RunResult {
         f.put("reduce_update_ms_p99", finite(reduceUpdateMsP99));
         f.put("barrier_wait_ms_p50", finite(barrierWaitMsP50));
         f.put("barrier_wait_ms_p99", finite(barrierWaitMsP99));
+        f.put("allreduce_ms_p50", finite(allreduceMsP50));
+        f.put("allreduce_ms_p99", finite(allreduceMsP99));
+        f.put("allreduce_bytes_per_step", allreduceBytesPerStep);
         f.put("data_wait_ms_p50", finite(dataWaitMsP50));
         f.put("data_wait_ms_p99", finite(dataWaitMsP99));
         f.put("data_wait_ms_max", finite(dataWaitMsMax));
@@ -126,6 +134,8 @@ public final class RunResult {
                 + " | reduce+update p50 " + ms(f, "reduce_update_ms_p50") + " p99 " + ms(f, "reduce_update_ms_p99")
                 + " | barrier wait p50 " + ms(f, "barrier_wait_ms_p50") + " p99 " + ms(f, "barrier_wait_ms_p99")
                 + " | data wait p50 " + ms(f, "data_wait_ms_p50") + " p99 " + ms(f, "data_wait_ms_p99") + " ms"
+                + (allreduceBytesPerStep > 0 ? " | allreduce p50 " + ms(f, "allreduce_ms_p50") + " p99 " + ms(f, "allreduce_ms_p99")
+                        + " ms, " + allreduceBytesPerStep / 1024 + " KiB per step" : "")
                 + ((Long) f.get("bad_steps") > 0 ? " | " + f.get("bad_steps") + " bad steps skipped" : "");
     }
 

@@ -237,7 +237,8 @@ public final class Trainer {
                     StepEvent e = telemetry.tryClaim(); // null: the reporter is a full ring behind; dropped, counted
                     if (e != null) {
                         e.step(step, epoch + 1, totalSteps, lr, dt, timed, t1).dataWait(wait)
-                                .result(r.loss * lossUnits, r.correct, r.samples, r.computeNanos, r.reduceNanos + r.updateNanos, r.waitNanos, ok);
+                                .result(r.loss * lossUnits, r.correct, r.samples, r.computeNanos, r.reduceNanos + r.updateNanos, r.waitNanos, ok)
+                                .allreduce(r.exchangeNanos);
                         telemetry.publish(e);
                     }
                     at.step = step;
