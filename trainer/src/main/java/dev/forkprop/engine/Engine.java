@@ -126,8 +126,8 @@ public final class Engine implements AutoCloseable {
     /** The other ranks, or null in a single process. */
     private final ShardExchange exchange;
     /**
-     * Off-heap copy of what the ranks exchange: every shard's gradient, [shards][size] (exact), or
-     * this rank's sum, [size]; null in a single process. Freed by {@link #close}.
+     * Off-heap copy of every shard's gradient, [shards][size], that exact ranks allgather; unused
+     * otherwise (the allreduce reads the Java array), null in a single process. Freed by {@link #close}.
      */
     private final MemorySegment wire;
     private final Arena wireArena;
@@ -212,10 +212,13 @@ public final class Engine implements AutoCloseable {
             // Other ranks' shards arrive here before the reduce (the workers allocate their own).
             for (int s = 0; s < shards; s++) if (!plan.owns(s)) grads[s] = net.newParams();
         }
-        this.shardScalars = new double[2 * shards];
+        this.shardScalars = new double[2 * shards + 1];
         if (exchange != null) {
             this.wireArena = Arena.ofShared();
-            this.wire = wireArena.allocate(4L * size * (exchange.exact() ? shards : 1), 64);
+            // Exact: every shard's buffer side by side, for the allgather. Otherwise the allreduce
+            // works on the summed Java array itself (copying 7.4 MB out and back cost more than the
+            // allreduce of 784-1024-1024-10), and this holds nothing.
+            this.wire = wireArena.allocate(exchange.exact() ? 4L * size * shards : 4, 64);
         } else {
             this.wireArena = null;
             this.wire = null;
@@ -361,12 +364,33 @@ public final class Engine implements AutoCloseable {
             shardScalars[2 * s] = plan.owns(s) ? shardLoss[s * PAD] : 0;
             shardScalars[2 * s + 1] = plan.owns(s) ? shardCorrect[s * PAD] : 0;
         }
-        if (exchange != null) {
+        shardScalars[2 * plan.shards] = 0;
+        if (exchange != null && exchange.exact()) {
             long e0 = System.nanoTime();
             exchange.allreduceSum(shardScalars); // x + 0 + ... + 0 = x: each shard's own values, exactly
-            if (exchange.exact()) exchange.allgather(wire, (long) plan.size * (plan.ownEnd - plan.ownStart));
+            exchange.allgather(wire, (long) plan.size * (plan.ownEnd - plan.ownStart));
             exchanged += System.nanoTime() - e0;
-            if (exchange.exact()) run(GATHERED);
+            run(GATHERED);
+        }
+        run(REDUCE);
+        double sumSq = 0;
+        for (double b : blockSq) sumSq += b;
+        if (exchange != null && !exchange.exact()) {
+            long e0 = System.nanoTime();
+            shardScalars[2 * plan.shards] = sumSq; // this rank's sum's squared norm
+            exchange.allreduceSum(reduced, plan.size);
+            exchange.allreduceSum(shardScalars);
+            exchanged += System.nanoTime() - e0;
+            if (clip.enabled()) {
+                run(NORM); // the clip needs the norm of the global sum
+                sumSq = 0;
+                for (double b : blockSq) sumSq += b;
+            } else {
+                // Without a clip the norm only decides whether the step is finite, and a sum of the
+                // ranks' squared norms is finite exactly when the global sum is (NaN and infinity
+                // propagate through the allreduce): no pass over the gradient for it.
+                sumSq = shardScalars[2 * plan.shards];
+            }
         }
         double lossSum = 0;
         int correct = 0;
@@ -374,16 +398,7 @@ public final class Engine implements AutoCloseable {
             lossSum += shardScalars[2 * s];
             correct += (int) shardScalars[2 * s + 1];
         }
-        run(REDUCE);
-        if (exchange != null && !exchange.exact()) {
-            long e0 = System.nanoTime();
-            exchange.allreduceSum(wire, plan.size);
-            exchanged += System.nanoTime() - e0;
-            run(NORM);
-        }
         long t2 = System.nanoTime();
-        double sumSq = 0;
-        for (double b : blockSq) sumSq += b;
         // A bad step changes nothing: its loss or gradient is not finite, or the loss has exploded
         // past maxLoss (Adam at a huge lr keeps everything finite while the loss reaches 1e20).
         boolean finite = Double.isFinite(lossSum) && Double.isFinite(sumSq) && lossSum / plan.batch <= maxLoss;
@@ -712,13 +727,10 @@ public final class Engine implements AutoCloseable {
             final float[][] srcs = reduceSources;
             final int shards = srcs.length;
             final float[] dst = reduced;
-            final boolean allreduce = wire != null && !exchange.exact();
             for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
                 final int to = Math.min(hi, from + ShardPlan.BLOCK), normed = Math.max(from, Math.min(to, trainable));
                 blockSq[b] = Vec.sumIntoSquares(srcs, shards, from, normed, dst);
                 if (normed < to) Vec.sumInto(srcs, shards, normed, to, dst);
-                // Out to the allreduce while the block is in cache; the norm phase squares the global sum.
-                if (allreduce) MemorySegment.copy(dst, from, wire, ValueLayout.JAVA_FLOAT, 4L * from, to - from);
             }
         }
 
@@ -731,11 +743,10 @@ public final class Engine implements AutoCloseable {
             }
         }
 
-        /** Copies this worker's slice of the allreduced sum back and recomputes its blocks' squares. */
+        /** Recomputes this worker's blocks' sums of squares of the allreduced sum. */
         private void normSlice() {
             final int lo = plan.sliceStart(id), hi = plan.sliceEnd(id), trainable = net.layout().trainable();
             final float[] dst = reduced;
-            MemorySegment.copy(wire, ValueLayout.JAVA_FLOAT, 4L * lo, dst, lo, hi - lo);
             for (int b = lo / ShardPlan.BLOCK, from = lo; from < hi; b++, from += ShardPlan.BLOCK) {
                 final int to = Math.min(hi, from + ShardPlan.BLOCK), normed = Math.max(from, Math.min(to, trainable));
                 blockSq[b] = Vec.sumIntoSquares(reducedOnly, 1, from, normed, dst);

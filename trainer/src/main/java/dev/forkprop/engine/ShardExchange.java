@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
  * Each rank's {@link Engine} computes its share of the shards ({@link ShardPlan#ownStart} ..
  * {@link ShardPlan#ownEnd}); the engine's coordinator thread then calls these collectives, every
  * rank in the same order, between the engine's phases. Implementations block until every rank has
- * called; off-heap segments only, so that a call that waits on a lost rank never holds up the JVM.
+ * called.
  *
  * <p>Two ways to combine, chosen by {@link #exact}:
  * <ul>
@@ -32,6 +32,12 @@ public interface ShardExchange {
 
     /** In place, the elementwise sum over the ranks of {@code floats} floats at the start of {@code data}. */
     void allreduceSum(MemorySegment data, long floats);
+
+    /**
+     * In place, the elementwise sum over the ranks of the first {@code floats} floats of a Java
+     * array: the gradient, without an off-heap copy (see the implementation for what that costs).
+     */
+    void allreduceSum(float[] data, int floats);
 
     /** In place, the elementwise sum over the ranks of {@code values} (small: scalars of a step). */
     void allreduceSum(double[] values);

@@ -10,7 +10,10 @@ public final class StepResult {
     /** Correctly classified samples (0 for regression). */
     public int correct;
     public int samples;
-    /** Norm of the mean gradient (before clipping). */
+    /**
+     * Norm of the mean gradient (before clipping). With ranks that allreduce and no clip: from the
+     * root of the sum of the ranks' own squared norms instead, as no pass is spent on the global one.
+     */
     public double gradNorm;
     /**
      * Phase times: {@code computeNanos} forward and backward (and, on a first step, after

@@ -39,11 +39,14 @@ public final class Mpi implements AutoCloseable {
     private static final MemorySegment IN_PLACE = MemorySegment.ofAddress(1);
 
     private final MemorySegment world, floatType, doubleType, byteType, sum;
-    private final MethodHandle allreduce, allgather, bcast, abort, finalizeCall;
+    private final MethodHandle allreduce, allreduceHeap, allgather, bcast, abort, finalizeCall;
     private final int rank, size;
     /** Scratch for small calls: an int out-parameter, and the doubles of {@link #allreduceSum(double[])}. */
     private final Arena arena = Arena.ofShared();
     private MemorySegment scalars = MemorySegment.NULL;
+    /** The last Java array {@link #allreduceSum(float[], int)} was given, and its segment: one per run, none per step. */
+    private float[] heapArray;
+    private MemorySegment heapSegment;
     private boolean finalized;
 
     /** Whether this process was started by Open MPI's {@code mpirun} (or {@code mpiexec}). */
@@ -81,6 +84,10 @@ public final class Mpi implements AutoCloseable {
         // int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype, MPI_Op, MPI_Comm)
         allreduce = linker.downcallHandle(function(lib, "MPI_Allreduce"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        // The same call on a Java array: a critical downcall, which may read and write the heap
+        // because the JVM holds off safepoints (and so the GC) until it returns.
+        allreduceHeap = linker.downcallHandle(function(lib, "MPI_Allreduce"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
         // int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype, void *recvbuf, int recvcount, MPI_Datatype, MPI_Comm)
         allgather = linker.downcallHandle(function(lib, "MPI_Allgather"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
@@ -133,6 +140,27 @@ public final class Mpi implements AutoCloseable {
     public void allreduceSum(MemorySegment data, long floats) {
         try {
             check("MPI_Allreduce", (int) allreduce.invokeExact(IN_PLACE, data, count(floats), floatType, sum, world));
+        } catch (MpiException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new MpiException("MPI_Allreduce failed: " + t, t);
+        }
+    }
+
+    /**
+     * In place: {@code floats} floats of {@code data} become their sum over the ranks, with no
+     * off-heap copy. The JVM reaches no safepoint until the call returns: the other threads of the
+     * process run on, but a GC or any other safepoint waits for it. For the gradient's allreduce,
+     * which returns within milliseconds; a rank that died stops this one through {@link PeerWatch}
+     * (which prints before it halts) or mpirun.
+     */
+    public void allreduceSum(float[] data, int floats) {
+        try {
+            if (data != heapArray) {
+                heapArray = data;
+                heapSegment = MemorySegment.ofArray(data);
+            }
+            check("MPI_Allreduce", (int) allreduceHeap.invokeExact(IN_PLACE, heapSegment, floats, floatType, sum, world));
         } catch (MpiException e) {
             throw e;
         } catch (Throwable t) {

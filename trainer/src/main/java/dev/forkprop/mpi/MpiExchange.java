@@ -26,6 +26,11 @@ public record MpiExchange(Mpi mpi, boolean exact) implements ShardExchange {
     }
 
     @Override
+    public void allreduceSum(float[] data, int floats) {
+        mpi.allreduceSum(data, floats);
+    }
+
+    @Override
     public void allreduceSum(double[] values) {
         mpi.allreduceSum(values);
     }
