@@ -46,6 +46,9 @@ public final class ScalingCommand implements Callable<Integer> {
 
     @Option(names = "--threads", split = ",", description = "thread counts (default: 1, powers of two up to the cores, and the cores)")
     int[] threads;
+    @Option(names = "--ranks", split = ",", description = "process counts: R > 1 runs train under mpirun -np R (Open MPI), R ranks of each"
+            + " thread count (default: ${DEFAULT-VALUE})")
+    int[] ranks = {1};
     @Mixin
     ModelOptions model = new ModelOptions("784-1024-1024-10");
     @Option(names = "--batch", description = "global batch (default: ${DEFAULT-VALUE})")
@@ -89,8 +92,21 @@ public final class ScalingCommand implements Callable<Integer> {
         if (batch <= 0 || steps <= 0 || repeats <= 0 || warmup < 0) {
             throw new IllegalArgumentException("--batch, --steps and --repeats must be positive, --warmup-steps >= 0");
         }
-        for (int t : counts) {
-            if (shards != null && shards < t) throw new IllegalArgumentException("--shards " + shards + " is below --threads " + t);
+        for (int rk : ranks) {
+            if (rk <= 0) throw new IllegalArgumentException("--ranks values must be positive, got " + rk);
+            if (rk > 1 && !loop.equals("train")) throw new IllegalArgumentException("--ranks above 1 needs --loop train");
+        }
+        // Every (ranks, threads) pair, ranks outer: the rows of the table.
+        final int n = ranks.length * counts.length;
+        final int[] rk = new int[n], th = new int[n];
+        for (int i = 0; i < n; i++) {
+            rk[i] = ranks[i / counts.length];
+            th[i] = counts[i % counts.length];
+        }
+        for (int i = 0; i < n; i++) {
+            if (shards != null && shards < th[i] * rk[i]) {
+                throw new IllegalArgumentException("--shards " + shards + " is below ranks x threads " + rk[i] * th[i]);
+            }
         }
         model.validate();
         optimizer.validate();
@@ -103,35 +119,37 @@ public final class ScalingCommand implements Callable<Integer> {
                 optimizer.optimizer + " lr " + optimizer.lr, shards == null ? "one shard per thread" : shards + " fixed shards (deterministic)",
                 loop.equals("train") ? "" : ">= (until the JIT is quiet)", warmup, steps, repeats);
         out.printf("# data: %s, %d training samples%n", dataOptions.data, data.size());
+        if (n > counts.length) out.printf("# ranks > 1: mpirun -np R --bind-to none, fresh JVMs, warm-up %d steps%n", 10 * warmup);
         // One untimed run per thread count first: JIT compilation must not land in a timed run.
-        for (int t : counts) runOnce(data, t);
+        for (int i = 0; i < n; i++) if (rk[i] == 1) runOnce(data, th[i], 1);
         List<List<Result>> runs = new ArrayList<>();
-        for (int i = 0; i < counts.length; i++) runs.add(new ArrayList<>());
+        for (int i = 0; i < n; i++) runs.add(new ArrayList<>());
         for (int r = 0; r < repeats; r++) {
-            for (int i = 0; i < counts.length; i++) {
-                Result run = runOnce(data, counts[i]);
+            for (int i = 0; i < n; i++) {
+                Result run = runOnce(data, th[i], rk[i]);
                 runs.get(i).add(run);
-                out.printf("# repeat %d, %d threads: %.0f samples/s%n", r + 1, counts[i], run.samplesPerSec());
+                out.printf("# repeat %d, %s: %.0f samples/s%n", r + 1, label(rk[i], th[i]), run.samplesPerSec());
                 out.flush();
             }
         }
         ObjectMapper om = new ObjectMapper();
         ArrayNode rows = om.createArrayNode();
-        StringBuilder csvText = new StringBuilder("threads,samples_per_sec,min,max,speedup,efficiency,step_ms_p50,step_ms_p99,step_ms_p999,compute_ms_p50,reduce_update_ms_p50,barrier_wait_ms_p50\n");
-        out.printf("%n%7s %12s %10s %10s %8s %6s %9s %9s %9s %9s %14s %9s%n", "threads", "samples/s", "min", "max",
+        StringBuilder csvText = new StringBuilder("ranks,threads,samples_per_sec,min,max,speedup,efficiency,step_ms_p50,step_ms_p99,step_ms_p999,compute_ms_p50,reduce_update_ms_p50,barrier_wait_ms_p50\n");
+        out.printf("%n%9s %12s %10s %10s %8s %6s %9s %9s %9s %9s %14s %9s%n", "threads", "samples/s", "min", "max",
                 "speedup", "eff", "p50 ms", "p99 ms", "p99.9 ms", "compute", "reduce+update", "wait");
-        for (int i = 0; i < counts.length; i++) {
+        for (int i = 0; i < n; i++) {
             List<Result> rs = runs.get(i);
             Spread sps = samplesPerSec(rs);
             double median = sps.median();
             Histogram step = merged(rs, 0), compute = merged(rs, 1), reduceUpdate = merged(rs, 2), wait = merged(rs, 3);
             double speedup = median / samplesPerSec(runs.get(0)).median();
-            double eff = speedup / ((double) counts[i] / counts[0]);
+            double eff = speedup / ((double) rk[i] * th[i] / (rk[0] * th[0]));
             double p50 = ms(step, 50), p99 = ms(step, 99), p999 = ms(step, 99.9);
-            out.printf("%7d %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %14.3f %9.3f%n", counts[i], median, sps.min(),
+            out.printf("%9s %12.0f %10.0f %10.0f %8.2f %6.2f %9.3f %9.3f %9.3f %9.3f %14.3f %9.3f%n", label(rk[i], th[i]), median, sps.min(),
                     sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduceUpdate, 50), ms(wait, 50));
             ObjectNode o = rows.addObject();
-            o.put("threads", counts[i]);
+            o.put("ranks", rk[i]);
+            o.put("threads", th[i]);
             o.put("samples_per_sec", median);
             o.put("samples_per_sec_min", sps.min());
             o.put("samples_per_sec_max", sps.max());
@@ -144,10 +162,10 @@ public final class ScalingCommand implements Callable<Integer> {
             o.put("reduce_update_ms_p50", ms(reduceUpdate, 50));
             o.put("barrier_wait_ms_p50", ms(wait, 50));
             o.put("step_ms_max", step.getMaxValue() / 1e6);
-            o.put("shards", shards == null ? counts[i] : shards);
-            o.put("batch", weak ? batch * counts[i] : batch);
+            o.put("shards", shards == null ? rk[i] * th[i] : shards);
+            o.put("batch", weak ? batch * th[i] * rk[i] : batch);
             o.put("model", model.model);
-            csvText.append(String.format("%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", counts[i], median, sps.min(),
+            csvText.append(String.format("%d,%d,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f%n", rk[i], th[i], median, sps.min(),
                     sps.max(), speedup, eff, p50, p99, p999, ms(compute, 50), ms(reduceUpdate, 50), ms(wait, 50)));
         }
         BenchEnvironment.printLoadAtEnd(out);
@@ -164,7 +182,7 @@ public final class ScalingCommand implements Callable<Integer> {
         double[] t = new double[n], sps = new double[n], err = new double[n], eff = new double[n], ideal = new double[n];
         for (int i = 0; i < n; i++) {
             var r = rows.get(i);
-            t[i] = r.get("threads").asDouble();
+            t[i] = r.get("threads").asDouble() * r.get("ranks").asDouble();
             sps[i] = r.get("samples_per_sec").asDouble();
             err[i] = (r.get("samples_per_sec_max").asDouble() - r.get("samples_per_sec_min").asDouble()) / 2;
             eff[i] = r.get("efficiency").asDouble();
@@ -172,7 +190,7 @@ public final class ScalingCommand implements Callable<Integer> {
         }
         String what = model.model + ", batch " + batch + (weak ? " per thread" : "") + ", " + optimizer.optimizer;
         org.knowm.xchart.XYChart a = new org.knowm.xchart.XYChartBuilder().width(800).height(380)
-                .title("Training throughput: " + what).xAxisTitle("threads").yAxisTitle("samples/s (median; bar: half the min-max range)").build();
+                .title("Training throughput: " + what).xAxisTitle("workers (ranks x threads)").yAxisTitle("samples/s (median; bar: half the min-max range)").build();
         a.addSeries("samples/s", t, sps, err);
         org.knowm.xchart.XYChart b = new org.knowm.xchart.XYChartBuilder().width(800).height(380)
                 .title("Parallel efficiency (speedup / threads)").xAxisTitle("threads").yAxisTitle("efficiency").build();
@@ -187,8 +205,13 @@ public final class ScalingCommand implements Callable<Integer> {
         return Spread.of(runs.stream().mapToDouble(Result::samplesPerSec).toArray());
     }
 
-    private Result runOnce(Dataset data, int t) throws Exception {
-        int b = weak ? batch * t : batch;
+    /** "2 x 1" for ranks, "2" in one process. */
+    private String label(int r, int t) {
+        return ranks.length == 1 && ranks[0] == 1 ? Integer.toString(t) : r + " x " + t;
+    }
+
+    private Result runOnce(Dataset data, int t, int r) throws Exception {
+        int b = weak ? batch * t * r : batch;
         if (loop.equals("engine")) return TrainingRun.run(data, model, optimizer, b, t, shards == null ? t : shards, warmup, steps);
         List<String> args = new ArrayList<>();
         args.addAll(dataOptions.args());
@@ -196,7 +219,9 @@ public final class ScalingCommand implements Callable<Integer> {
         args.addAll(optimizer.args());
         args.addAll(List.of("--batch", Integer.toString(b), "--threads", Integer.toString(t)));
         if (shards != null) args.addAll(List.of("--deterministic", "--shards", Integer.toString(shards)));
-        return TrainingRun.train(args, warmup, steps);
+        // Ranks run in fresh JVMs, without this JVM's untimed first run: ten times the warm-up, so
+        // that their timed steps, too, come after the JIT has compiled the step.
+        return r == 1 ? TrainingRun.train(args, warmup, steps) : TrainingRun.trainUnderMpirun(r, args, 10 * warmup, steps);
     }
 
     /** which: 0 step, 1 compute, 2 reduce+update, 3 barrier wait. */

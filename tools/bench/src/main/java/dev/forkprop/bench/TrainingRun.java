@@ -59,6 +59,75 @@ final class TrainingRun {
     }
 
     /**
+     * {@link #train} as {@code ranks} processes: {@code mpirun -np ranks} runs the train command in
+     * fresh JVMs (this one's java and classpath), rank 0 writes its summary and an .hlog that gives
+     * the histograms. mpirun binds ranks to cores by default; {@code --bind-to none} leaves each
+     * rank's threads free. Set as run.sh sets them: Open MPI's ob1 messaging (UCX's signal
+     * handlers crash JVMs) and, for root, Open MPI's consent to run.
+     *
+     * @throws IllegalStateException when mpirun is missing, the job fails or it did not train
+     */
+    static Result trainUnderMpirun(int ranks, java.util.List<String> args, int warmup, int steps) throws Exception {
+        java.nio.file.Path hlog = java.nio.file.Files.createTempFile("forkprop-scaling", ".hlog");
+        try {
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("mpirun", "--oversubscribe", "-np",
+                    Integer.toString(ranks), "--bind-to", "none", ProcessHandle.current().info().command().orElse("java"),
+                    "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+                    "-XX:CompileThresholdScaling=0.1", "-cp", System.getProperty("java.class.path"), "dev.forkprop.cli.Main", "train"));
+            cmd.addAll(args);
+            cmd.addAll(java.util.List.of("--max-steps", Integer.toString(warmup + steps), "--warmup-steps", Integer.toString(warmup),
+                    "--epochs", "1000", "--log-every", "1e9", "--progress", "lines", "--seed", "1", "--json", "--hlog", hlog.toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().putIfAbsent("OMPI_MCA_pml", "ob1");
+            pb.environment().putIfAbsent("UCX_ERROR_SIGNALS", "");
+            if ("root".equals(System.getProperty("user.name"))) {
+                pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
+                pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+            }
+            Process p;
+            try {
+                p = pb.start();
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("--ranks " + ranks + " needs Open MPI's mpirun (apt-get install openmpi-bin): " + e.getMessage());
+            }
+            java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    return e.toString();
+                }
+            });
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int code = p.waitFor();
+            String[] lines = out.strip().split("\n");
+            if (code != 0 || lines.length == 0 || !lines[lines.length - 1].startsWith("{")) {
+                String e = err.join().strip();
+                throw new IllegalStateException("mpirun -np " + ranks + " train failed (exit " + code + "): "
+                        + e.substring(Math.max(0, e.length() - 400)));
+            }
+            var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines[lines.length - 1]);
+            if (summary.get("diverged").asBoolean() || summary.get("bad_steps").asLong() > 0) {
+                throw new IllegalStateException("train under mpirun did not train (" + String.join(" ", args) + ")");
+            }
+            Histogram step = histogram(), compute = histogram(), reduce = histogram(), wait = histogram();
+            var reader = new org.HdrHistogram.HistogramLogReader(hlog.toFile());
+            for (org.HdrHistogram.EncodableHistogram h; (h = reader.nextIntervalHistogram()) != null; ) {
+                Histogram x = (Histogram) h;
+                switch (String.valueOf(x.getTag())) {
+                    case "step" -> step.add(x);
+                    case "compute" -> compute.add(x);
+                    case "reduce_update" -> reduce.add(x);
+                    case "barrier_wait" -> wait.add(x);
+                    default -> { }
+                }
+            }
+            return new Result(summary.get("samples_per_sec").asDouble(), step, compute, reduce, wait);
+        } finally {
+            java.nio.file.Files.deleteIfExists(hlog);
+        }
+    }
+
+    /**
      * One run's numbers; the histograms hold one value per timed step, in nanoseconds.
      *
      * @param samplesPerSec timed steps x batch / the sum of the timed steps' wall times
