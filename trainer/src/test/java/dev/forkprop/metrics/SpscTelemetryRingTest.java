@@ -96,6 +96,11 @@ class SpscTelemetryRingTest {
             }
         }
         for (Phase p : Phase.values()) {
+            if (p == Phase.ALLREDUCE) {
+                // A single process has no collectives: the tag is written only under mpirun.
+                assertEquals(null, counts.get(p.tag), "no allreduce intervals without ranks");
+                continue;
+            }
             assertEquals(n - warmup, counts.get(p.tag), p.tag + " total count in the .hlog");
             assertTrue(intervals.get(p.tag) > 100, p.tag + " intervals: " + intervals.get(p.tag));
         }
