@@ -98,6 +98,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoints = new CheckpointOptions();
 
+    /**
+     * Rows per shard below which train warns. A shard's products are GEMMs with that many rows,
+     * and a thin one cannot fill the register tile's rows or amortise its packing: one thread
+     * through 784-256-256-10 at batch 128 ran at 0.5-0.8 of its unsplit rate with 4 shards of 32
+     * rows and 0.4-0.7 with 16 of 8 (bench scaling --threads 1 --shards S, Zen 3, two rounds).
+     */
+    static final int FEW_ROWS = 32;
+
     /** Progress, messages and the summary line: stderr, or the stream of an in-process caller. */
     private PrintStream log = System.err;
     /** Sinks an in-process caller adds to the run's reporter thread (a benchmark's own recorder). */
@@ -219,6 +227,12 @@ public final class TrainCommand implements Callable<Integer> {
                     dataOptions.data, data.train().size(), data.validation() == null ? 0 : data.validation().size(), data.test().size(),
                     net.spec(), net.layout().parameterCount(), optimizerOptions.optimizer, optimizerOptions.lr, sched.spec(), batch,
                     ranks > 1 ? ranks + " ranks x " : "", threads, shardCount, deterministic ? " (deterministic)" : "", kernel.name());
+            int rowsPerShard = batch / shardCount;
+            if (rowsPerShard < FEW_ROWS) {
+                log.printf("forkprop: warning: batch %d over %d shards gives %d rows per shard; the GEMM kernels lose much of their"
+                        + " speed below %d: use a larger --batch, or fewer %s%n", batch, shardCount, rowsPerShard, FEW_ROWS,
+                        deterministic ? "--shards" : ranks > 1 ? "--threads or ranks" : "--threads");
+            }
             Trainer trainer = new Trainer(engine, sched, seed, log, logEvery, rank == 0 ? output.hlog(hlog) : null)
                     .lossUnits(data.encoding() == null ? 1 : data.encoding().lossUnits())
                     .maxBadSteps(onNonFinite.equals("stop") ? 1 : maxBadSteps)

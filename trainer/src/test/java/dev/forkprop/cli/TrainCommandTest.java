@@ -50,6 +50,20 @@ class TrainCommandTest {
         assertEquals(64, j.get("params_sha256").asText().length());
     }
 
+    /** A batch that leaves fewer than 32 rows per shard gets one warning saying what to change; a thick one none. */
+    @Test
+    void thinShardsAreWarnedAboutOnce() {
+        Run thin = run("train", "--data-dir", mirrorDataDir(), "--model", "784-16-10", "--max-steps", "5", "--batch", "40",
+                "--threads", "2");
+        assertEquals(0, thin.code(), thin.err());
+        assertEquals(1, thin.err().lines().filter(l -> l.contains("warning: batch 40 over 2 shards gives 20 rows per shard")
+                && l.endsWith("use a larger --batch, or fewer --threads")).count(), thin.err());
+        Run thick = run("train", "--data-dir", mirrorDataDir(), "--model", "784-16-10", "--max-steps", "5", "--batch", "64",
+                "--threads", "2");
+        assertEquals(0, thick.code(), thick.err());
+        assertTrue(!thick.err().contains("warning: batch"), thick.err());
+    }
+
     /** --max-minutes stops a long run at a step boundary, saves a checkpoint, evaluates and exits 0. */
     @Test
     void maxMinutesStopsTheRunInTime(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
