@@ -213,12 +213,12 @@ public final class Engine implements AutoCloseable {
             for (int s = 0; s < shards; s++) if (!plan.owns(s)) grads[s] = net.newParams();
         }
         this.shardScalars = new double[2 * shards + 1];
-        if (exchange != null) {
+        if (exchange != null && exchange.exact()) {
+            // Every shard's buffer side by side, for the allgather. Ranks that allreduce work on the
+            // summed Java array itself: copying 7.4 MB out and back cost more than the allreduce of
+            // 784-1024-1024-10.
             this.wireArena = Arena.ofShared();
-            // Exact: every shard's buffer side by side, for the allgather. Otherwise the allreduce
-            // works on the summed Java array itself (copying 7.4 MB out and back cost more than the
-            // allreduce of 784-1024-1024-10), and this holds nothing.
-            this.wire = wireArena.allocate(exchange.exact() ? 4L * size * shards : 4, 64);
+            this.wire = wireArena.allocate(4L * size * shards, 64);
         } else {
             this.wireArena = null;
             this.wire = null;
@@ -650,7 +650,7 @@ public final class Engine implements AutoCloseable {
                     shardCorrect[s * PAD] = Math.max(0, loss.correct(w, rows, out));
                     net.backward(p, w, rows, grads[s]);
                     if (share) boards[s].finish(r); // hands nothing over: helpers only stop looking at shard s
-                    if (wire != null && exchange.exact()) {
+                    if (wire != null) {
                         // Out to the other ranks: the coordinator's allgather reads it after the barrier.
                         MemorySegment.copy(grads[s], 0, wire, ValueLayout.JAVA_FLOAT, 4L * plan.size * s, plan.size);
                     }

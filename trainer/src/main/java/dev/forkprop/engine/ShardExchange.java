@@ -30,9 +30,6 @@ public interface ShardExchange {
      */
     void allgather(MemorySegment all, long floatsPerRank);
 
-    /** In place, the elementwise sum over the ranks of {@code floats} floats at the start of {@code data}. */
-    void allreduceSum(MemorySegment data, long floats);
-
     /**
      * In place, the elementwise sum over the ranks of the first {@code floats} floats of a Java
      * array: the gradient, without an off-heap copy (see the implementation for what that costs).

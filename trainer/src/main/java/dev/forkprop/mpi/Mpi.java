@@ -26,8 +26,9 @@ import java.util.List;
  *
  * <p>Thread-safety: initialised with {@code MPI_THREAD_SERIALIZED}; one thread at a time may call
  * it (the run's coordinator). Buffers are off-heap segments, so that a thread waiting in a
- * collective on a lost rank is in native code and never holds up the JVM's safepoints (a heap
- * array would need a critical downcall, which does). Every failing call becomes an
+ * collective on a lost rank is in native code and holds up no safepoint; the one exception is the
+ * gradient's allreduce ({@link #allreduceSum(float[], int)}), a critical downcall on the Java array
+ * itself, because copying it out and back cost more than the allreduce. Every failing call becomes an
  * {@link MpiException}; by default Open MPI aborts the job on an error before returning one.
  */
 // Restricted FFM methods are the point of this class (the JVM runs with --enable-native-access).
@@ -39,7 +40,7 @@ public final class Mpi implements AutoCloseable {
     private static final MemorySegment IN_PLACE = MemorySegment.ofAddress(1);
 
     private final MemorySegment world, floatType, doubleType, byteType, sum;
-    private final MethodHandle allreduce, allreduceHeap, allgather, bcast, abort, finalizeCall;
+    private final MethodHandle allreduce, allreduceHeap, allgather, bcast, finalizeCall;
     private final int rank, size;
     /** Scratch for small calls: an int out-parameter, and the doubles of {@link #allreduceSum(double[])}. */
     private final Arena arena = Arena.ofShared();
@@ -77,25 +78,24 @@ public final class Mpi implements AutoCloseable {
         byteType = handle(lib, "ompi_mpi_byte");
         sum = handle(lib, "ompi_mpi_op_sum");
         // int MPI_Init_thread(int *argc, char ***argv, int required, int *provided)
-        MethodHandle initThread = linker.downcallHandle(function(lib, "MPI_Init_thread"),
+        MethodHandle initThread = linker.downcallHandle(handle(lib, "MPI_Init_thread"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS));
-        MethodHandle commRank = linker.downcallHandle(function(lib, "MPI_Comm_rank"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        MethodHandle commSize = linker.downcallHandle(function(lib, "MPI_Comm_size"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        MethodHandle commRank = linker.downcallHandle(handle(lib, "MPI_Comm_rank"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        MethodHandle commSize = linker.downcallHandle(handle(lib, "MPI_Comm_size"), FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         // int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype, MPI_Op, MPI_Comm)
-        allreduce = linker.downcallHandle(function(lib, "MPI_Allreduce"),
+        allreduce = linker.downcallHandle(handle(lib, "MPI_Allreduce"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         // The same call on a Java array: a critical downcall, which may read and write the heap
         // because the JVM holds off safepoints (and so the GC) until it returns.
-        allreduceHeap = linker.downcallHandle(function(lib, "MPI_Allreduce"),
+        allreduceHeap = linker.downcallHandle(handle(lib, "MPI_Allreduce"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
         // int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype, void *recvbuf, int recvcount, MPI_Datatype, MPI_Comm)
-        allgather = linker.downcallHandle(function(lib, "MPI_Allgather"),
+        allgather = linker.downcallHandle(handle(lib, "MPI_Allgather"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
         // int MPI_Bcast(void *buffer, int count, MPI_Datatype, int root, MPI_Comm)
-        bcast = linker.downcallHandle(function(lib, "MPI_Bcast"),
+        bcast = linker.downcallHandle(handle(lib, "MPI_Bcast"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
-        abort = linker.downcallHandle(function(lib, "MPI_Abort"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-        finalizeCall = linker.downcallHandle(function(lib, "MPI_Finalize"), FunctionDescriptor.of(JAVA_INT));
+        finalizeCall = linker.downcallHandle(handle(lib, "MPI_Finalize"), FunctionDescriptor.of(JAVA_INT));
         try {
             MemorySegment provided = arena.allocate(JAVA_INT);
             check("MPI_Init_thread", (int) initThread.invokeExact(MemorySegment.NULL, MemorySegment.NULL, MPI_THREAD_SERIALIZED, provided));
@@ -118,10 +118,6 @@ public final class Mpi implements AutoCloseable {
         return lib.find(name).orElseThrow(() -> new MpiException("libmpi has no '" + name + "': forkprop needs Open MPI (4.x or 5.x)", null));
     }
 
-    private static MemorySegment function(SymbolLookup lib, String name) {
-        return handle(lib, name);
-    }
-
     private static void check(String call, int rc) {
         if (rc != 0) throw new MpiException(call + " returned error " + rc, null);
     }
@@ -134,17 +130,6 @@ public final class Mpi implements AutoCloseable {
     /** The number of ranks. */
     public int size() {
         return size;
-    }
-
-    /** In place: {@code floats} floats at the start of {@code data} become their sum over the ranks. */
-    public void allreduceSum(MemorySegment data, long floats) {
-        try {
-            check("MPI_Allreduce", (int) allreduce.invokeExact(IN_PLACE, data, count(floats), floatType, sum, world));
-        } catch (MpiException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new MpiException("MPI_Allreduce failed: " + t, t);
-        }
     }
 
     /**
@@ -222,15 +207,6 @@ public final class Mpi implements AutoCloseable {
             throw e;
         } catch (Throwable t) {
             throw new MpiException("MPI_Allgather failed: " + t, t);
-        }
-    }
-
-    /** Ends every rank of the job with {@code code} (after a failure that the other ranks cannot see). */
-    public void abort(int code) {
-        try {
-            int ignored = (int) abort.invokeExact(world, code);
-        } catch (Throwable t) {
-            Runtime.getRuntime().halt(code);
         }
     }
 

@@ -21,11 +21,6 @@ public record MpiExchange(Mpi mpi, boolean exact) implements ShardExchange {
     }
 
     @Override
-    public void allreduceSum(MemorySegment data, long floats) {
-        mpi.allreduceSum(data, floats);
-    }
-
-    @Override
     public void allreduceSum(float[] data, int floats) {
         mpi.allreduceSum(data, floats);
     }
